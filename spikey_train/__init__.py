@@ -1,0 +1,1 @@
+"""spikey_train: recordings, the Spikey predictive model, and its training."""

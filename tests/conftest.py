@@ -1,0 +1,15 @@
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_DATA = REPO.parent / "shared" / "data" / "neuralink-dev"
+
+
+@pytest.fixture(scope="session")
+def dev_files():
+    """The real dev recordings, or a visible skip where ../shared is absent."""
+    files = sorted(DEV_DATA.glob("*.wav"))
+    if not files:
+        pytest.skip(f"real recordings not found in {DEV_DATA}")
+    return files
