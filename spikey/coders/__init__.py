@@ -1,0 +1,1 @@
+"""Entropy coders: Python reference implementations, bit-exact with firmware/."""
