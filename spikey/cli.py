@@ -1,0 +1,100 @@
+"""The ``spikey`` command: codec, synthetic recordings, benchmark, training.
+
+Every failure a user can cause ends in one line on stderr and a non-zero exit status:
+1 for bad input, 2 for bad usage (argparse), 3 for an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from spikey_train.recordings import RecordingError
+
+from .errors import CodecError
+
+
+def _encode(args) -> int:
+    from .codec import encode_file
+    encode_file(args.input, args.output)
+    return 0
+
+
+def _decode(args) -> int:
+    from .codec import decode_file
+    decode_file(args.input, args.output)
+    return 0
+
+
+def _synth(args) -> int:
+    from spikey_train.recordings.synth import write_dir
+    paths = write_dir(args.out_dir, args.channels, args.seconds, args.seed,
+                      sample_rate=args.rate, off_grid=args.off_grid)
+    print(f"wrote {len(paths)} recordings to {args.out_dir}")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="spikey", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("encode", help="compress a PCM16 mono WAV recording")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.set_defaults(func=_encode)
+
+    p = sub.add_parser("decode", help="restore the exact WAV file from a Spikey bitstream")
+    p.add_argument("input")
+    p.add_argument("output")
+    p.set_defaults(func=_decode)
+
+    p = sub.add_parser("synth", help="write synthetic recordings in the challenge's format")
+    p.add_argument("out_dir")
+    p.add_argument("--channels", type=_positive_int, default=8)
+    p.add_argument("--seconds", type=_positive_float, default=5.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rate", type=_positive_int, default=19531, help="sample rate in Hz")
+    p.add_argument("--off-grid", type=int, default=0, help="samples per channel nudged off the 10-bit grid")
+    p.set_defaults(func=_synth)
+
+    from . import bench
+    p = sub.add_parser("bench", help="compression ratio and throughput on a folder of WAVs")
+    bench.add_arguments(p)
+    p.set_defaults(func=bench.run)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CodecError, RecordingError) as e:
+        print(f"spikey: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("spikey: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug, not bad input: still one line unless asked for more
+        if os.environ.get("SPIKEY_DEBUG"):
+            raise
+        print(f"spikey: internal error: {type(e).__name__}: {e} (set SPIKEY_DEBUG=1 for a traceback)",
+              file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())
