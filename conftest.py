@@ -1,8 +1,9 @@
+"""Fixtures shared by tests/ and hil_tests/."""
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parent
 DEV_DATA = REPO.parent / "shared" / "data" / "neuralink-dev"
 
 

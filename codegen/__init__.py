@@ -1,0 +1,1 @@
+"""Spikey codegen: builds the firmware for the host (cffi) and for Cortex-M targets (QEMU)."""
