@@ -177,11 +177,12 @@ def build_elf(target: str | Target = DEFAULT_TARGET, build_dir=None, *, frame: i
 
 
 def run_qemu(elf: ElfBuild | str | os.PathLike, workdir, timeout: float = 60.0, icount_shift: int | None = None,
-             *, target: str | Target | None = None) -> QemuResult:
+             *, target: str | Target | None = None, extra_args: tuple[str, ...] = ()) -> QemuResult:
     """Run an ELF in QEMU with semihosting and -icount; never hangs past `timeout` seconds.
 
     `elf` is an ElfBuild (which knows its target and shift) or a path plus `target`.
-    Semihosting file names are relative to `workdir`.
+    Semihosting file names are relative to `workdir`. `extra_args` go before -kernel
+    (codegen/cycles.py adds its -d exec trace options there).
     """
     if isinstance(elf, ElfBuild):
         tgt = elf.target if target is None else (get_target(target) if isinstance(target, str) else target)
@@ -193,7 +194,7 @@ def run_qemu(elf: ElfBuild | str | os.PathLike, workdir, timeout: float = 60.0, 
         icount_shift, path = (ICOUNT_SHIFT if icount_shift is None else icount_shift), Path(elf)
     cmd = [toolchain.qemu_system_arm(), "-M", tgt.qemu_machine, "-nographic",
            "-semihosting-config", "enable=on,target=native", "-icount", f"shift={icount_shift}",
-           "-kernel", str(Path(path).resolve())]
+           *extra_args, "-kernel", str(Path(path).resolve())]
     Path(workdir).mkdir(parents=True, exist_ok=True)
     try:
         proc = subprocess.run(cmd, cwd=workdir, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout)
