@@ -8,13 +8,16 @@ import argparse
 import os
 import sys
 
-from . import report_cli
+from . import build, report_cli
 from .errors import CodegenError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codegen", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("build", help="quantise a model, generate its C predictor and build it for a target")
+    build.add_arguments(p)
+    p.set_defaults(func=build.run)
     p = sub.add_parser("report", help="print a build's report again, re-priced or beside another build")
     report_cli.add_arguments(p)
     p.set_defaults(func=report_cli.run)

@@ -139,9 +139,15 @@ def _size_objects(objs: list[Path]) -> dict[str, dict[str, int]]:
 
 def build_elf(target: str | Target = DEFAULT_TARGET, build_dir=None, *, frame: int = DEFAULT_FRAME,
               icount_shift: int = ICOUNT_SHIFT, defines: tuple[str, ...] = (), name: str = "hil_baseline",
-              quiet: bool = False) -> ElfBuild:
-    """Cross-compile codec + startup + HIL main into an ELF (cached by a hash of its inputs)."""
+              quiet: bool = False, hil_sources: tuple[str, ...] = HIL_SOURCES,
+              generated: dict[str, str] | None = None) -> ElfBuild:
+    """Cross-compile codec + startup + HIL main into an ELF (cached by a hash of its inputs).
+
+    ``generated`` (file name -> text, e.g. the generated predictor) is written into the
+    build directory, its ``.c`` files compiled as the codec objects in place of
+    the baseline codec's, and its directory put on the include path."""
     target = get_target(target) if isinstance(target, str) else target
+    generated = dict(generated or {})
     gcc = toolchain.arm_gcc()
     if icount_shift < 7:
         raise ValueError("icount_shift must be >= 7 for exact instruction counts (one tick < 1/2 instruction)")
@@ -150,16 +156,25 @@ def build_elf(target: str | Target = DEFAULT_TARGET, build_dir=None, *, frame: i
     cflags = [*target.cpu_flags, OPT, *CFLAGS, *target.c_defines, *(f"-D{d}" for d in defines),
               *(f"-I{FIRMWARE / d}" for d in INCLUDE_DIRS)]
     key = _hash([*(f.relative_to(FIRMWARE).as_posix().encode() + b"\0" + f.read_bytes() for f in _firmware_files()),
-                 repr(target), *cflags, toolchain.version(gcc)])
+                 *(n.encode() + b"\0" + t.encode() for n, t in sorted(generated.items())),
+                 repr(target), *cflags, *hil_sources, toolchain.version(gcc)])
     out = Path(build_dir or os.environ.get("SPIKEY_BUILD_DIR") or DEFAULT_BUILD_DIR) / "cortex-m" / f"{target.name}-{key}"
     elf = out / f"{name}.elf"
-    codec_objs = [out / (Path(s).stem + ".o") for s in CODEC_SOURCES]
+    gen_dir = out / "gen"
+    gen_c = tuple(str(gen_dir / n) for n in sorted(generated) if n.endswith(".c"))
+    codec = gen_c if generated else tuple(str(FIRMWARE / s) for s in CODEC_SOURCES)
+    codec_objs = [out / (Path(s).stem + ".o") for s in codec]
     if not elf.exists():
         out.mkdir(parents=True, exist_ok=True)
+        if generated:
+            gen_dir.mkdir(exist_ok=True)
+            for n, t in generated.items():
+                (gen_dir / n).write_text(t)
+            cflags.append(f"-I{gen_dir}")
         objs = []
-        for src in CODEC_SOURCES + TARGET_SOURCES + HIL_SOURCES:
+        for src in codec + tuple(str(FIRMWARE / s) for s in TARGET_SOURCES + hil_sources):
             obj = out / (Path(src).stem + ".o")
-            toolchain.run([gcc, *cflags, "-c", str(FIRMWARE / src), "-o", str(obj)], f"compiling {src} for {target.name}")
+            toolchain.run([gcc, *cflags, "-c", src, "-o", str(obj)], f"compiling {Path(src).name} for {target.name}")
             objs.append(obj)
         ld = out / "link.ld"
         ld.write_text(Template((FIRMWARE / LINKER_TEMPLATE).read_text()).substitute(target.linker_values))
