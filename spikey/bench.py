@@ -55,12 +55,30 @@ class Method:
     decode: Callable[[bytes], bytes]
 
 
-def spikey_method(codec) -> Method:
-    """A Spikey codec from ``spikey.codec.CODECS``; the encode time includes WAV parsing."""
+def spikey_method(codec, name: str | None = None, description: str | None = None, model=None,
+                  reference: bool = False) -> Method:
+    """A Spikey codec; the encode time includes WAV parsing."""
     return Method(
-        name=codec.NAME, kind="spikey", description=(codec.__doc__ or codec.NAME).strip().splitlines()[0],
+        name=name or codec.NAME, kind="spikey",
+        description=description or (codec.__doc__ or codec.NAME).strip().splitlines()[0],
         encode=lambda wav: encode_recording(parse_wav(wav), codec),
-        decode=decode_stream)
+        decode=lambda data: decode_stream(data, model, reference))
+
+
+def learned_methods(model=None, reference: bool = False) -> list[Method]:
+    """The learned model with each coder, through the generated C (and the Python reference
+    of the range coder with ``reference``)."""
+    from .learned import LearnedCodec
+    out = []
+    for coder in ("range", "rice_scaled", "huffman_prior", "rice_fixed"):
+        codec = LearnedCodec(model, coder)
+        out.append(spikey_method(codec, f"{codec.NAME} (C)", f"learned model + {coder} coder, generated C via cffi",
+                                 model))
+    if reference:
+        codec = LearnedCodec(model, "range", reference=True)
+        out.append(spikey_method(codec, f"{codec.NAME} (Python)", "learned model + range coder, Python integer "
+                                 "reference", model, reference=True))
+    return out
 
 
 def stdlib_methods() -> list[Method]:
@@ -75,9 +93,33 @@ def stdlib_methods() -> list[Method]:
     ]
 
 
-def default_methods(include_stdlib: bool = True) -> list[Method]:
+def default_methods(include_stdlib: bool = True, model=None, reference: bool = False) -> list[Method]:
     methods = [spikey_method(codec) for _, codec in sorted(CODECS.items())]
+    methods += learned_methods(model, reference)
     return methods + (stdlib_methods() if include_stdlib else [])
+
+
+def measure_joint(paths: Sequence[Path], model=None, frame: int | None = None) -> dict:
+    """All files as one stream of joint frames (the implant's mode), range coder, generated C."""
+    from .codec import decode_channels, encode_joint
+    from .learned import JOINT_FRAME, LearnedCodec
+    frame = frame or JOINT_FRAME
+    codec = LearnedCodec(model, "range")
+    wavs = {p.name: read_input(p) for p in paths}
+    recordings = {name: parse_wav(w) for name, w in wavs.items()}
+    t0 = time.perf_counter()
+    stream = encode_joint(recordings, codec, frame)
+    t1 = time.perf_counter()
+    restored = dict(decode_channels(stream, model))
+    t2 = time.perf_counter()
+    if restored != wavs:
+        raise VerificationError(f"joint {codec.NAME} did not restore every file exactly")
+    samples = sum(len(r.samples) for r in recordings.values())
+    original = sum(len(w) for w in wavs.values())
+    return {"name": f"{codec.NAME} joint, {frame}-sample frames (C)", "channels": len(paths), "frame": frame,
+            "samples": samples, "original_bytes": original, "compressed_bytes": len(stream),
+            "ratio": original / len(stream), "encode_samples_per_s": _rate(samples, t1 - t0),
+            "decode_samples_per_s": _rate(samples, t2 - t1)}
 
 
 # --------------------------------------------------------------------------- inputs
@@ -209,7 +251,7 @@ def machine_info() -> dict:
 
 
 def build_report(source, methods: Sequence[Method], results: dict[str, list[FileMeasure]],
-                 machine: dict | None = None) -> dict:
+                 machine: dict | None = None, joint: dict | None = None) -> dict:
     """The whole benchmark as one JSON-ready dict: summaries, per-file figures, machine."""
     first = results[methods[0].name]
     return {
@@ -227,6 +269,7 @@ def build_report(source, methods: Sequence[Method], results: dict[str, list[File
              "encode_seconds": {m.name: results[m.name][i].encode_seconds for m in methods},
              "decode_seconds": {m.name: results[m.name][i].decode_seconds for m in methods}}
             for i, f in enumerate(first)],
+        "joint": joint,
         "machine": machine if machine is not None else machine_info(),
     }
 
@@ -246,9 +289,15 @@ def render_table(report: dict) -> str:
         rows.append(f"| {m['name']} | **{m['ratio']:.3f}** | {s['min']:.3f} | {s['p10']:.3f} | {s['median']:.3f} "
                     f"| {s['p90']:.3f} | {s['max']:.3f} | {_throughput(m['encode_samples_per_s'])} "
                     f"| {_throughput(m['decode_samples_per_s'])} | {m['compressed_bytes']:,} |")
+    joint = report.get("joint")
+    if joint:
+        rows.append(f"| {joint['name']} | **{joint['ratio']:.3f}** | | | | | | "
+                    f"{_throughput(joint['encode_samples_per_s'])} | {_throughput(joint['decode_samples_per_s'])} "
+                    f"| {joint['compressed_bytes']:,} |")
     rows.append("")
     rows.append(f"{report['files']} files, {report['samples']:,} samples, {report['original_bytes']:,} bytes "
-                f"of WAV; every file coded on its own and its decode checked byte for byte.")
+                f"of WAV; every file coded on its own and its decode checked byte for byte"
+                + ("; the joint row codes all files in one stream." if joint else "."))
     return "\n".join(rows) + "\n"
 
 
@@ -360,13 +409,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-stdlib", action="store_true", help="skip gzip, bz2 and xz")
     parser.add_argument("--files-from", type=Path, metavar="LIST",
                         help="text file of file names in DIR, one per line, to use instead of every *.wav")
+    parser.add_argument("--validation", action="store_true",
+                        help="only the model's validation files (its split, in model.json) found in DIR")
+    parser.add_argument("--model", type=Path, metavar="DIR", help="model directory (default: the bundled model)")
+    parser.add_argument("--reference", action="store_true",
+                        help="also time the Python integer reference of the learned codec (slow)")
+    parser.add_argument("--no-joint", action="store_true", help="skip the joint-frames stream of all files")
+
+
+def validation_paths(directory, model=None) -> list[Path]:
+    """The model's validation files that are present in ``directory``."""
+    from .learned import load_model
+    names = (load_model(model).meta.get("split") or {}).get("validation") or []
+    paths = [Path(directory) / n for n in names if (Path(directory) / n).is_file()]
+    if not paths:
+        raise CodecError(f"none of the model's validation files is in {directory}")
+    return sorted(paths)
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = find_inputs(args.dir, getattr(args, "limit", None), getattr(args, "files_from", None))
-    methods = default_methods(include_stdlib=not getattr(args, "no_stdlib", False))
+    model = getattr(args, "model", None)
+    if getattr(args, "validation", False):
+        paths = validation_paths(args.dir, model)[:getattr(args, "limit", None)]
+    else:
+        paths = find_inputs(args.dir, getattr(args, "limit", None), getattr(args, "files_from", None))
+    methods = default_methods(include_stdlib=not getattr(args, "no_stdlib", False), model=model,
+                              reference=getattr(args, "reference", False))
     results = measure(paths, methods)
-    report = build_report(args.dir, methods, results)
+    joint = None if getattr(args, "no_joint", False) else measure_joint(paths, model)
+    report = build_report(args.dir, methods, results, joint=joint)
     written = write_outputs(report, getattr(args, "out", DEFAULT_OUT))
     sys.stdout.write(render_table(report))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)

@@ -14,15 +14,32 @@ from spikey_train.recordings import RecordingError
 from .errors import CodecError
 
 
+def _codec(args):
+    if args.baseline:
+        if args.model or args.coder or args.reference or args.joint:
+            raise CodecError("--baseline takes no --model, --coder, --reference or --joint")
+        from . import baseline
+        return baseline
+    from .learned import DEFAULT_CODER, LearnedCodec
+    return LearnedCodec(args.model, args.coder or DEFAULT_CODER, reference=args.reference)
+
+
 def _encode(args) -> int:
-    from .codec import encode_file
-    encode_file(args.input, args.output)
+    from .codec import encode_dir, encode_file
+    codec = _codec(args)
+    if args.joint:
+        encode_dir(args.input, args.output, codec, args.frame)
+    else:
+        encode_file(args.input, args.output, codec)
     return 0
 
 
 def _decode(args) -> int:
-    from .codec import decode_file
-    decode_file(args.input, args.output)
+    from .codec import decode_dir, decode_file
+    if args.joint:
+        decode_dir(args.input, args.output, args.model, args.reference)
+    else:
+        decode_file(args.input, args.output, args.model, args.reference)
     return 0
 
 
@@ -52,14 +69,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="spikey", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("encode", help="compress a PCM16 mono WAV recording")
-    p.add_argument("input")
+    from .learned import JOINT_FRAME
+    p = sub.add_parser("encode", help="compress a PCM16 mono WAV recording (or a folder of them, --joint)")
+    p.add_argument("input", help="a WAV file (with --joint: a folder of simultaneous recordings)")
     p.add_argument("output")
+    p.add_argument("--model", help="model directory (default: the bundled model)")
+    p.add_argument("--coder", choices=("range", "rice_scaled", "rice_fixed", "huffman_prior"),
+                   help="entropy coder of the learned codec (default: range)")
+    p.add_argument("--baseline", action="store_true", help="first difference + adaptive Rice, no model")
+    p.add_argument("--reference", action="store_true", help="run the Python integer reference, not the C")
+    p.add_argument("--joint", action="store_true", help="every *.wav of INPUT as one stream of joint frames")
+    p.add_argument("--frame", type=_positive_int, default=JOINT_FRAME,
+                   help=f"samples per channel per joint frame (default {JOINT_FRAME})")
     p.set_defaults(func=_encode)
 
-    p = sub.add_parser("decode", help="restore the exact WAV file from a Spikey bitstream")
+    p = sub.add_parser("decode", help="restore the exact WAV file(s) from a Spikey bitstream")
     p.add_argument("input")
-    p.add_argument("output")
+    p.add_argument("output", help="the WAV file (with --joint: a folder for the recordings)")
+    p.add_argument("--model", help="model directory (default: the bundled model)")
+    p.add_argument("--reference", action="store_true", help="run the Python integer reference, not the C")
+    p.add_argument("--joint", action="store_true", help="the stream holds joint frames: write every channel")
     p.set_defaults(func=_decode)
 
     p = sub.add_parser("synth", help="write synthetic recordings in the challenge's format")

@@ -1,20 +1,25 @@
-"""The Spikey container: one coded recording, self-describing and checksummed.
+"""The Spikey container: one or more coded channels, self-describing and checksummed.
 
-Layout (all integers little-endian; ``varint`` = unsigned LEB128):
+Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstream.md:
 
     magic        4 bytes   b"SPKY"
     version      u8        CONTAINER_VERSION
-    codec        u8        codec id (1 = baseline)
-    model id     8 bytes   hash of the codec's integer semantics (model identity)
+    codec        u8        1 = baseline; 2..5 = the learned model with coder
+                           rice_fixed, rice_scaled, range, huffman_prior
+    model id     8 bytes   identity of the integer codec (model and coder semantics)
     channels     varint
-    samples      varint    per channel
-    sample rate  varint
-    header kind  u8        0: canonical 44-byte WAV header, rebuilt from the counts
+    frame        varint    joint streams: samples per channel per frame, the channels of a
+                           frame coded one after another; 0: one channel, coded whole
+    per channel:
+      name         varint length + UTF-8 (empty for a single file)
+      samples      varint
+      sample rate  varint
+      header kind  u8      0: canonical 44-byte WAV header, rebuilt from the counts
                            1: verbatim: varint length + bytes before the samples,
                               varint length + bytes after them
-    escapes      varint n, then n times (varint position delta, i16 value):
+      escapes      varint n, then n times (varint position delta, i16 value):
                            samples off the 10-bit grid, restored after decoding
-    wav crc      u32       CRC-32 of the original WAV file
+      wav crc      u32     CRC-32 of the original WAV file
     payload      varint length + bytes
     crc          u32       CRC-32 of every byte before it
 """
@@ -34,10 +39,7 @@ HEADER_CANONICAL, HEADER_VERBATIM = 0, 1
 
 
 @dataclass
-class Stream:
-    codec: int
-    model_id: bytes
-    channels: int
+class Channel:
     samples: int
     sample_rate: int
     prefix: bytes | None  # None: canonical header
@@ -45,7 +47,16 @@ class Stream:
     escape_positions: np.ndarray
     escape_values: np.ndarray
     wav_crc: int
+    name: str = ""
+
+
+@dataclass
+class Stream:
+    codec: int
+    model_id: bytes
+    channels: list
     payload: bytes
+    frame: int = 0
     version: int = field(default=CONTAINER_VERSION)
 
 
@@ -81,24 +92,62 @@ class _Reader:
                 raise CodecError("corrupt bitstream: oversized integer field")
 
 
-def pack(s: Stream) -> bytes:
-    out = bytearray(MAGIC)
-    out += struct.pack("<BB", s.version, s.codec) + s.model_id
-    out += _varint(s.channels) + _varint(s.samples) + _varint(s.sample_rate)
-    if s.prefix is None:
+def _pack_channel(c: Channel) -> bytes:
+    name = c.name.encode()
+    out = bytearray(_varint(len(name)) + name)
+    out += _varint(c.samples) + _varint(c.sample_rate)
+    if c.prefix is None:
         out.append(HEADER_CANONICAL)
     else:
         out.append(HEADER_VERBATIM)
-        out += _varint(len(s.prefix)) + s.prefix + _varint(len(s.suffix)) + s.suffix
-    out += _varint(len(s.escape_positions))
+        out += _varint(len(c.prefix)) + c.prefix + _varint(len(c.suffix)) + c.suffix
+    out += _varint(len(c.escape_positions))
     previous = 0
-    for pos, value in zip(s.escape_positions.tolist(), s.escape_values.tolist()):
+    for pos, value in zip(c.escape_positions.tolist(), c.escape_values.tolist()):
         out += _varint(pos - previous) + struct.pack("<h", value)
         previous = pos
-    out += struct.pack("<I", s.wav_crc)
+    out += struct.pack("<I", c.wav_crc)
+    return bytes(out)
+
+
+def pack(s: Stream) -> bytes:
+    out = bytearray(MAGIC)
+    out += struct.pack("<BB", s.version, s.codec) + s.model_id
+    out += _varint(len(s.channels)) + _varint(s.frame)
+    for c in s.channels:
+        out += _pack_channel(c)
     out += _varint(len(s.payload)) + s.payload
     out += struct.pack("<I", zlib.crc32(out))
     return bytes(out)
+
+
+def _unpack_channel(r: _Reader) -> Channel:
+    try:
+        name = r.take(r.varint()).decode()
+    except UnicodeDecodeError:
+        raise CodecError("corrupt bitstream: channel name is not UTF-8") from None
+    samples, rate = r.varint(), r.varint()
+    kind = r.take(1)[0]
+    if kind == HEADER_CANONICAL:
+        prefix, suffix = None, b""
+    elif kind == HEADER_VERBATIM:
+        prefix = r.take(r.varint())
+        suffix = r.take(r.varint())
+    else:
+        raise CodecError(f"corrupt bitstream: unknown header kind {kind}")
+    n_escapes = r.varint()
+    if n_escapes > samples:
+        raise CodecError("corrupt bitstream: more escapes than samples")
+    positions, values, pos = [], [], 0
+    for _ in range(n_escapes):
+        pos += r.varint()
+        positions.append(pos)
+        values.append(struct.unpack("<h", r.take(2))[0])
+    if positions and positions[-1] >= samples:
+        raise CodecError("corrupt bitstream: escape position out of range")
+    wav_crc = struct.unpack("<I", r.take(4))[0]
+    return Channel(samples, rate, prefix, suffix, np.array(positions, dtype=np.int64),
+                   np.array(values, dtype=np.int16), wav_crc, name)
 
 
 def unpack(data: bytes) -> Stream:
@@ -113,28 +162,11 @@ def unpack(data: bytes) -> Stream:
     r = _Reader(data[:-4], 5)
     codec = r.take(1)[0]
     model_id = r.take(8)
-    channels, samples, rate = r.varint(), r.varint(), r.varint()
-    kind = r.take(1)[0]
-    if kind == HEADER_CANONICAL:
-        prefix, suffix = None, b""
-    elif kind == HEADER_VERBATIM:
-        prefix = r.take(r.varint())
-        suffix = r.take(r.varint())
-    else:
-        raise CodecError(f"corrupt bitstream: unknown header kind {kind}")
-    n_escapes = r.varint()
-    if n_escapes > channels * samples:
-        raise CodecError("corrupt bitstream: more escapes than samples")
-    positions, values, pos = [], [], 0
-    for _ in range(n_escapes):
-        pos += r.varint()
-        positions.append(pos)
-        values.append(struct.unpack("<h", r.take(2))[0])
-    if positions and positions[-1] >= channels * samples:
-        raise CodecError("corrupt bitstream: escape position out of range")
-    wav_crc = struct.unpack("<I", r.take(4))[0]
+    n_channels, frame = r.varint(), r.varint()
+    if n_channels > len(data):
+        raise CodecError("corrupt bitstream: more channels than bytes")
+    channels = [_unpack_channel(r) for _ in range(n_channels)]
     payload = r.take(r.varint())
     if r.pos != len(r.data):
         raise CodecError("corrupt bitstream: trailing bytes")
-    return Stream(codec, model_id, channels, samples, rate, prefix, suffix,
-                  np.array(positions, dtype=np.int64), np.array(values, dtype=np.int16), wav_crc, payload)
+    return Stream(codec, model_id, channels, payload, frame)

@@ -12,11 +12,14 @@ import numpy as np
 import pytest
 
 from spikey import bench
+from spikey.learned import LearnedCodec
 from spikey.codec import encode_recording
 from spikey.errors import CodecError
 from spikey_train.recordings import GRID, from_samples, parse_wav
 
 RATE = 19531
+
+LEARNED = ["default+range (C)", "default+rice_scaled (C)", "default+huffman_prior (C)", "default+rice_fixed (C)"]
 
 
 def _args(*argv) -> argparse.Namespace:
@@ -93,6 +96,7 @@ def test_run_writes_outputs_with_independent_ratios(wav_dir, tmp_path, capsys):
     wavs = {p.name: p.read_bytes() for p in sorted(wav_dir.glob("*.wav"))}
     original = sum(len(w) for w in wavs.values())
     spikey = sum(len(encode_recording(parse_wav(w))) for w in wavs.values())
+    learned = sum(len(encode_recording(parse_wav(w), LearnedCodec(reference=True))) for w in wavs.values())
     gz = sum(len(gzip.compress(w, compresslevel=9, mtime=0)) for w in wavs.values())
     bz = sum(len(bz2.compress(w, 9)) for w in wavs.values())
     xz = sum(len(lzma.compress(w, preset=9 | lzma.PRESET_EXTREME)) for w in wavs.values())
@@ -101,8 +105,9 @@ def test_run_writes_outputs_with_independent_ratios(wav_dir, tmp_path, capsys):
     assert report["samples"] == 1500 + 2001 + 800
     assert report["original_bytes"] == original
     methods = {m["name"]: m for m in report["methods"]}
-    assert list(methods) == ["baseline", "gzip-9", "bz2-9", "xz-9e"]
+    assert list(methods) == ["baseline", *LEARNED, "gzip-9", "bz2-9", "xz-9e"]
     assert methods["baseline"]["compressed_bytes"] == spikey
+    assert methods["default+range (C)"]["compressed_bytes"] == learned   # C == the Python reference
     assert methods["baseline"]["ratio"] == pytest.approx(original / spikey)
     assert methods["gzip-9"]["ratio"] == pytest.approx(original / gz)
     assert methods["bz2-9"]["ratio"] == pytest.approx(original / bz)
@@ -113,6 +118,9 @@ def test_run_writes_outputs_with_independent_ratios(wav_dir, tmp_path, capsys):
         assert spread["min"] <= spread["p10"] <= spread["median"] <= spread["p90"] <= spread["max"]
 
     assert [f["file"] for f in report["per_file"]] == ["a.wav", "b.wav", "c.wav"]
+    joint = report["joint"]
+    assert (joint["channels"], joint["frame"], joint["original_bytes"]) == (3, 64, original)
+    assert joint["ratio"] == pytest.approx(original / joint["compressed_bytes"])
     a = report["per_file"][0]
     assert a["ratio"]["baseline"] == pytest.approx(len(wavs["a.wav"]) / len(encode_recording(parse_wav(wavs["a.wav"]))))
     assert set(report["machine"]) >= {"platform", "python", "numpy", "cpu_count", "date"}
@@ -127,7 +135,7 @@ def test_limit_files_from_and_no_stdlib(wav_dir, tmp_path):
     out = tmp_path / "out"
     bench.run(_args(wav_dir, "--out", out, "--limit", 2, "--no-stdlib"))
     report = json.loads((out / "bench.json").read_text())
-    assert [m["name"] for m in report["methods"]] == ["baseline"]
+    assert [m["name"] for m in report["methods"]] == ["baseline", *LEARNED]
     assert [f["file"] for f in report["per_file"]] == ["a.wav", "b.wav"]
 
     listing = tmp_path / "validation.txt"
@@ -147,9 +155,9 @@ def test_decode_mismatch_is_a_hard_error(wav_dir, tmp_path, monkeypatch):
         wav[100] ^= 0x01
         return bytes(wav)
 
-    def methods(include_stdlib=True):
+    def methods(include_stdlib=True, **kw):
         return [bench.Method(m.name, m.kind, m.description, m.encode, corrupt) if m.name == "baseline" else m
-                for m in real(include_stdlib)]
+                for m in real(include_stdlib, **kw)]
 
     monkeypatch.setattr(bench, "default_methods", methods)
     out = tmp_path / "out"

@@ -54,11 +54,12 @@ def test_container_overhead_is_small_for_a_canonical_recording():
     rec = from_samples(random_walk(1000), 19531)
     stream = encode_recording(rec)
     payload = baseline.encode_codes(np.asarray((rec.samples.astype(int) + 32768) >> 6))
-    # magic 4, version 1, codec 1, model id 8, counts 1+2+3, header kind 1, escapes 1,
-    # wav crc 4, payload length 2, crc 4
-    assert len(stream) - len(payload) == 32
+    # magic 4, version 1, codec 1, model id 8, channels 1, frame 1, name 1, samples 2,
+    # rate 3, header kind 1, escapes 1, wav crc 4, payload length 2, crc 4
+    assert len(stream) - len(payload) == 34
     s = container.unpack(stream)
-    assert (s.channels, s.samples, s.sample_rate, s.prefix) == (1, 1000, 19531, None)
+    c = s.channels[0]
+    assert (len(s.channels), s.frame, c.name, c.samples, c.sample_rate, c.prefix) == (1, 0, "", 1000, 19531, None)
 
 
 def test_off_grid_samples_escape_cheaply():
@@ -70,7 +71,7 @@ def test_off_grid_samples_escape_cheaply():
     wav = from_samples(nudged, 19531).to_bytes()
     stream = encode_recording(parse_wav(wav))
     assert decode_stream(stream) == wav
-    assert container.unpack(stream).escape_positions.tolist() == positions
+    assert container.unpack(stream).channels[0].escape_positions.tolist() == positions
     assert len(stream) - clean <= 4 * 4 + 2
 
 

@@ -61,10 +61,16 @@ void spk_rc_dec_init(spk_rc_dec_t *d, const uint8_t *buf, uint32_t n_bytes)
 
 uint32_t spk_rc_decode_first(spk_rc_dec_t *d)
 {
-    uint32_t i, r, t, x;
+    uint32_t i;
     for (i = 0u; i < 4u; i++) {
         d->code = (d->code << 8) | spk_rc_get_byte(d);
     }
+    return spk_rc_decode_raw(d);
+}
+
+uint32_t spk_rc_decode_raw(spk_rc_dec_t *d)
+{
+    uint32_t r, t, x;
     t = spk_rc_target(d, &r);
     x = t >> (SPK_CDF_PBITS - 10u);
     spk_rc_consume(d, r, x << (SPK_CDF_PBITS - 10u), (x + 1u) << (SPK_CDF_PBITS - 10u));

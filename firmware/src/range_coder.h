@@ -141,6 +141,9 @@ static inline void spk_rc_consume(spk_rc_dec_t *d, uint32_t r, uint32_t c_lo, ui
 /* Reads the 4 start bytes, then x[0]. */
 uint32_t spk_rc_decode_first(spk_rc_dec_t *d);
 
+/* A uniform 10-bit symbol after the first: the first code of a joint stream's later channels. */
+uint32_t spk_rc_decode_raw(spk_rc_dec_t *d);
+
 /* Decode one code under the prediction (same clamping as the encoder). */
 static inline uint32_t spk_rc_decode_one(spk_rc_dec_t *d, const spk_cdf_model_t *m, uint32_t L,
                                          int32_t log2s_q8)

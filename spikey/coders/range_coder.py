@@ -186,6 +186,10 @@ class RangeStreamDecoder:
 
     def decode_first(self) -> int:
         self.dec = RangeDecoder(self.payload, self.coder.pbits)
+        return self.decode_raw()
+
+    def decode_raw(self) -> int:
+        """A uniform 10-bit symbol: a channel's first code (joint streams hold several)."""
         u = self.coder.pbits - 10
         r, t = self.dec.target()
         x = t >> u
