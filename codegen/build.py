@@ -9,10 +9,18 @@ Writes into OUT (default ``build/<model>-<target>/``):
     quantisation.json  ideal-coder bits/sample, float model vs integer predictor (+ .md)
     hil_predict.elf    cortex-m4 only: the predictor + runtime + firmware/hil/hil_predict.c
     size.json          cortex-m4 only: flash / RAM of the ELF and the predictor objects, QEMU check
+    hil_codec.elf      cortex-m4 only: the whole codec + firmware/hil/hil_codec.c (frame API, range coder)
+    instructions.json  cortex-m4 only: QEMU payloads == host C == Python reference (per file and joint);
+                       instructions/sample, per frame, worst frame (-icount), repeatable run to run
+    measurements.json, report.{json,md,png}
+                       cortex-m4 only: the build report (codegen/measure.py, codegen/report.py)
 
 ``host`` compiles the sources with cffi and checks them against the Python reference;
 ``cortex-m4`` cross-compiles them with the firmware runtime and firmware/hil/hil_predict.c
-into an ELF, runs it in QEMU on a synthetic recording and checks every output.
+into an ELF, runs it in QEMU on a synthetic recording and checks every output; then builds
+the whole codec (hil_codec.elf), encodes the model's first 3 validation files (synthetic
+channels if absent) in QEMU per file and joint, checks the bytes three ways, and writes
+instructions.json and the build report.
 """
 from __future__ import annotations
 
@@ -29,7 +37,7 @@ import numpy as np
 from spikey_train import export as ex
 from spikey_train.recordings import read_wav, synth, to_codes
 
-from . import cgen_predictor, cortex_m, quantize
+from . import cgen_predictor, cortex_m, hil_codec, quantize
 from .errors import BuildError
 from .predictor import Predictor, compile_model, ideal_bits
 from .toolchain import DEFAULT_BUILD_DIR, REPO
@@ -204,6 +212,11 @@ def build(target: str, model_dir: Path | None = None, out_dir: Path | None = Non
         log(f"codegen: flash {elf.flash} B (predictor objects {elf.codec_flash} B), static RAM {elf.ram} B, "
             f"state {total['state_bytes']} B/channel, step stack {total['step_stack']} B, "
             f"{size['insns_per_sample']:.0f} instructions/sample")
+        codec = hil_codec.measure_codec(model_dir, meta, pred, src.files, out, name=name, log=log)
+        info["codec"] = {k: codec[k] for k in ("data", "three_way", "repeatable", "compression")}
+        info["codec"]["instructions"] = {k: codec["per_file"][k] for k in
+                                         ("insns_per_sample", "insns_per_frame_mean", "insns_worst_frame")}
+        info["codec"]["report"] = codec.get("report")
     info["quantisation"] = {k: q[k] for k in ("data", "samples", "float_bits_per_sample", "integer_bits_per_sample",
                                               "loss_bits_per_sample", "loss_percent")}
     (out / "build.json").write_text(json.dumps(info, indent=2) + "\n")

@@ -104,11 +104,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="compression ratio and throughput on a folder of WAVs")
     bench.add_arguments(p)
     p.set_defaults(func=bench.run)
+
+    # Listed for --help only: main() hands `spikey train ...` to spikey_train.train, so
+    # that torch is imported when training and by no other command.
+    sub.add_parser("train", help="train a Spikey model on a folder of recordings (torch, CPU)")
+    return parser
+
+
+def _train(args) -> int:
+    from spikey_train.train import run
+    try:
+        return run(args)
+    except (ValueError, OSError) as e:   # a bad config, data folder or output folder
+        raise CodecError(str(e).splitlines()[0]) from None
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    from spikey_train.train import add_arguments
+    parser = argparse.ArgumentParser(prog="spikey train", description="train a Spikey model (torch, CPU)")
+    add_arguments(parser)
     return parser
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:
+        args = _train_parser().parse_args(argv[1:])
+        args.func = _train
+    else:
+        args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except (CodecError, RecordingError) as e:

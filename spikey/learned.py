@@ -66,6 +66,11 @@ def load_model(directory=None) -> Model:
     return Model(directory, meta, predictor, edges_from_meta(meta), meta["coder"]["family"])
 
 
+def model_from_predictor(directory, meta: dict, predictor) -> Model:
+    """A Model around an already compiled predictor (e.g. a ``codegen build`` with its own options)."""
+    return Model(Path(directory), meta, predictor, edges_from_meta(meta), meta["coder"]["family"])
+
+
 @lru_cache(maxsize=4)
 def host_codec(model: Model):
     """The model's codec compiled for the host (built once, then loaded from the cffi cache)."""
@@ -111,8 +116,9 @@ def _frames(lengths: list, frame: int):
 class LearnedCodec:
     """One model with one coder; ``reference=True`` runs the Python reference, else the C."""
 
-    def __init__(self, model_dir=None, coder: str = DEFAULT_CODER, reference: bool = False):
-        self.model = load_model(model_dir)
+    def __init__(self, model_dir=None, coder: str = DEFAULT_CODER, reference: bool = False,
+                 model: Model | None = None):
+        self.model = model if model is not None else load_model(model_dir)
         coders = coders_for_model(self.model.meta)
         if coder not in coders:
             raise CodecError(f"unknown coder {coder!r}; choose from {', '.join(sorted(coders))}")
