@@ -62,6 +62,43 @@ def interleave_s8(w: np.ndarray) -> np.ndarray:
     return w
 
 
+# Output rows computed together by a Dense kernel (each input pair is loaded once and used
+# by every row of the block; the block's accumulators stay in registers).
+BLOCK_ROWS = {32: 4, 64: 4}
+
+
+def _block_stride(rows: int, n_in: int) -> int:
+    """Elements from one block of rows to the next: rounded up to even, so that every block
+    (and every pair or group of 4 in it) starts 4-byte aligned."""
+    return (rows * n_in + 1) // 2 * 2
+
+
+def dense_layout(w: np.ndarray, w_bits: int, rows: int) -> np.ndarray:
+    """Flat weight layout of a Dense layer for the multi-row kernel (spikey_fixed.h).
+
+    Rows are taken in blocks of ``rows`` (the last block may be smaller); block ``b``
+    starts at ``b * _block_stride(rows, n_in)`` (a zero pads an odd-sized block). Inside a
+    block of ``R`` rows the inputs go in units of ``g`` (2 for int16 weights, 4 for int8):
+    unit ``u`` of row ``j`` is at ``(u * R + j) * g``, an int8 unit stored ``w0 w2 w1 w3``
+    (as interleave_s8); then the ``n_in % g`` leftover inputs, row ``j``'s at
+    ``U * R * g + j * (n_in % g)``."""
+    w = np.asarray(w)
+    n_out, n_in = w.shape
+    g = 2 if w_bits == 16 else 4
+    U = n_in // g
+    out = []
+    for r0 in range(0, n_out, rows):
+        blk = w[r0:r0 + rows]
+        if g == 4:
+            blk = interleave_s8(blk)
+        R = blk.shape[0]
+        units = blk[:, :U * g].reshape(R, U, g).transpose(1, 0, 2).reshape(-1)
+        out += [units, blk[:, U * g:].reshape(-1)]
+        if R * n_in % 2:
+            out.append(np.zeros(1, w.dtype))
+    return np.concatenate(out) if out else np.zeros(0, w.dtype)
+
+
 def _ident(s: str) -> str:
     s = re.sub(r"[^0-9A-Za-z]+", "_", s).strip("_")
     return s if s and not s[0].isdigit() else "t_" + s
@@ -138,7 +175,7 @@ def generate(qg: ir.QGraph, prefix: str = "spk_model") -> CSources:
         if isinstance(node, ir.QDense):
             xt = qg.tensors[node.x]
             L.update(x=ref[node.x], n_in=xt.size, n_out=node.w.shape[0], relu=node.relu,
-                     xfrac=xt.frac, w=_fmt_array(lay(node.w)), w_frac=_frac_desc(node.w_frac))
+                     xfrac=xt.frac, w_frac=_frac_desc(node.w_frac), **_dense_kernel(node, xt.size))
         elif isinstance(node, ir.QLSTM):
             luts = True
             xt = qg.tensors[node.x]
@@ -169,6 +206,7 @@ def generate(qg: ir.QGraph, prefix: str = "spk_model") -> CSources:
 
     ctx = dict(prefix=prefix, guard=prefix.upper() + "_H", name=qg.name, digest=qg.digest(),
                inputs=inputs, outputs=outputs, locals=locals_, layers=layers, state=state,
+               dense_w_bits=sorted({L["w_bits"] for L in layers if L["kind"] == "Dense"}),
                luts=luts, sigmoid_lut=_fmt_array(fp.SIGMOID_LUT), tanh_lut=_fmt_array(fp.TANH_LUT))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
@@ -176,6 +214,36 @@ def generate(qg: ir.QGraph, prefix: str = "spk_model") -> CSources:
              f"{prefix}.c": env.get_template("model.c.j2").render(**ctx)}
     cdef = env.get_template("cdef.h.j2").render(**ctx)
     return CSources(prefix=prefix, files=files, cdef=cdef, header=f"{prefix}.h")
+
+
+def _dense_kernel(node: ir.QDense, n_in: int) -> dict:
+    """Template data of a Dense layer's multi-row kernel: weight layout, biases with the
+    rounding offset folded in, the blocks of rows and the MAC sequence of one block."""
+    A, R = node.acc_bits, BLOCK_ROWS[node.acc_bits]
+    n_out = node.w.shape[0]
+    g = 2 if node.w_bits == 16 else 4
+    U, tail = n_in // g, n_in % g
+    shift = [int(v) for v in node.shift.tolist()]
+    # rshr(acc, s) = (acc + 2^(s-1)) >> s: the offset starts in the accumulator
+    bias = [int(b) + ((1 << (s - 1)) if s > 0 else 0) for b, s in zip(node.bias.tolist(), shift)]
+    # int64 accumulator: |acc| <= acc_bound, so acc >> s fits int32 when this holds
+    narrow = A == 64 and min(shift) >= 0 and (int(node.acc_bound) >> min(shift)) + 1 <= (1 << 31) - 1
+
+    def block(rows: int) -> dict:
+        # a unit: rows in pairs (one two-row MAC each), then the odd row alone; the weights
+        # are read in order through the advancing pointer, the leftover inputs after them
+        units = [[dict(a=[j, j + 1]) for j in range(0, rows - 1, 2)] + ([dict(a=[rows - 1])] if rows % 2 else [])
+                 for _ in range(U)]
+        tails = [[dict(x=U * g + t, w=j * tail + t) for j in range(rows)] for t in range(tail)]
+        return dict(rows=rows, units=[dict(x=u * g, ops=ops) for u, ops in enumerate(units)], tails=tails)
+
+    full = (n_out // R) * R
+    lay = dense_layout(node.w, node.w_bits, R)
+    return dict(w=_fmt_array(lay), w_len=len(lay), bias_r=_fmt_array(bias), stride=_block_stride(R, n_in),
+                mac2=f"spk_mac{g}x2_s{node.w_bits}_{A}", mac1=f"spk_mac{g}x1_s{node.w_bits}_{A}",
+                requant=f"spk_requant16_b{A}{'n' if narrow else ''}",
+                narrow=narrow, R=R, full=full, block=block(R), rest=block(n_out - full) if n_out > full else None,
+                units=U, unit=g, tail=tail)
 
 
 def _frac_desc(fr) -> str:

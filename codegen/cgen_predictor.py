@@ -55,7 +55,8 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
                digest=pred.qg.digest(), identity_hex=ident.hex(),
                identity_bytes=", ".join(f"0x{b:02x}" for b in ident),
                log2s_min=pred.log2s_min_q8, log2s_max=LOG2S_MAX_Q8,
-               levels=pred.levels, fir_widths=sorted({lv.acc_bits for lv in pred.levels}), taps=c.taps,
+               levels=pred.levels, fir=_fir_levels(pred), taps=c.taps,
+               win_t=_win_type(pred),
                lo=", ".join(str(int(v)) for v in pred.lo_q15), hi=", ".join(str(int(v)) for v in pred.hi_q15),
                lin=None if pred.lin is None else cgen._fmt_array(pred.lin),
                n_ema=c.n_ema, emas=emas, ema_init=c.ema_init, window=c.window, window_k=pred.window_k,
@@ -68,6 +69,60 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
     files[f"{prefix}.c"] = env.get_template("predictor.c.j2").render(**ctx)
     cdef = net.cdef + env.get_template("predictor_api.h.j2").render(**ctx)
     return cgen.CSources(prefix=prefix, files=files, cdef=cdef, header=f"{prefix}.h")
+
+
+INT16_MIN, INT16_MAX, INT32_MAX = -(1 << 15), (1 << 15) - 1, (1 << 31) - 1
+
+
+def _win_type(pred: Predictor) -> str:
+    """The window ring's element type: int16_t when every difference fits (|d| <= 1023 for
+    codes, max(lin) - min(lin) for lin[x] Q4), else int32_t."""
+    bound = 1023 if pred.lin is None else int(pred.lin.max()) - int(pred.lin.min())
+    return "int16_t" if bound <= INT16_MAX else "int32_t"
+
+
+def _fir_levels(pred: Predictor) -> list[dict]:
+    """Each a-trous level as the C computes it (templates/predictor.c.j2).
+
+    The delay line is a doubled ring (every value written at pos and pos + length), so the
+    taps are at fixed offsets from the newest value. It holds ``a - c`` where ``c`` centres
+    the proved input range [in_lo, in_hi]: int16 when that fits, else int32 with c = 0.
+    Both filters are unrolled, equal taps at mirrored delays share one multiply, and each
+    accumulator starts at ``c * sum(taps) + 2^14``, so ``acc >> 15`` is exactly
+    ``rshr(sum(tap * a), 15)`` (the offset's contribution and the rounding offset folded in).
+    The accumulator is int32 when |start| + sum |tap| * max|a - c| per term fits, else int64."""
+    out = []
+    lo_t, hi_t = [int(v) for v in pred.lo_q15.tolist()], [int(v) for v in pred.hi_q15.tolist()]
+    n = len(lo_t)
+    for j, lv in enumerate(pred.levels):
+        c = (lv.in_lo + lv.in_hi + 1) // 2
+        v_lo, v_hi = pred.levels[0].in_lo, pred.levels[0].in_hi   # reset fills every ring with v
+        if lv.in_lo - c >= INT16_MIN and lv.in_hi - c <= INT16_MAX and lv.in_lo <= v_lo and v_hi <= lv.in_hi:
+            elem = "int16_t"
+        else:
+            c, elem = 0, "int32_t"
+        amax = max(abs(lv.in_lo - c), abs(lv.in_hi - c))
+        filters = []
+        for name, taps in (("hi", hi_t), ("lo", lo_t)):
+            start = c * sum(taps) + (1 << 14)
+            terms = []
+            for k in range((n + 1) // 2):
+                m = n - 1 - k
+                if m == k:
+                    terms.append(dict(tap=taps[k], idx=[k]))
+                elif taps[k] == taps[m]:
+                    terms.append(dict(tap=taps[k], idx=[k, m]))
+                else:
+                    terms += [dict(tap=taps[k], idx=[k]), dict(tap=taps[m], idx=[m])]
+            terms = [t for t in terms if t["tap"]]
+            bound = abs(start) + sum(abs(t["tap"]) * len(t["idx"]) * amax for t in terms)
+            if bound > (1 << 63) - 1:
+                raise RangeError(f"fir level {j}", f"accumulator needs {bound}, more than int64")
+            filters.append(dict(name=name, start=start, terms=terms, bound=bound,
+                                bits=32 if bound <= INT32_MAX else 64))
+        out.append(dict(j=j, spacing=lv.spacing, length=lv.length, in_lo=lv.in_lo, in_hi=lv.in_hi, c=c,
+                        elem=elem, filters=filters, taps=n))
+    return out
 
 
 def _blocks(pred: Predictor) -> list[dict]:

@@ -206,8 +206,16 @@ SPK_INLINE void spk__unpack_s8(const int8_t *w, int32_t *w01, int32_t *w23)
 {
     uint32_t v;
     SPK_MEMCPY(&v, w, 4);
+#if defined(__GNUC__)
+    /* both from one loaded word, the rotation folded into the second SXTB16 */
+    int32_t a, b;
+    __asm__("sxtb16 %0, %2\n\tsxtb16 %1, %2, ror #8" : "=&r"(a), "=r"(b) : "r"(v));
+    *w01 = a;
+    *w23 = b;
+#else
     *w01 = __sxtb16((int32_t)v);
     *w23 = __sxtb16((int32_t)((v >> 8) | (v << 24)));
+#endif
 }
 #endif
 
@@ -252,6 +260,321 @@ SPK_INLINE int64_t spk_dot_s8_64(const int16_t *x, const int8_t *w, int n, int64
     for (; n > 0; n--)
         acc += (int32_t)*x++ * (int32_t)*w++;
     return acc;
+}
+
+/* SPK_UNROLL: the next loop (a short constant trip count) is unrolled completely (GCC /
+ * Clang); elsewhere it stays a loop. Same integers either way. */
+#if defined(__GNUC__)
+#define SPK_UNROLL _Pragma("GCC unroll 32")
+#else
+#define SPK_UNROLL
+#endif
+
+/* --- multi-row kernels of the generated Dense layers -------------------------------------
+ *
+ * The generated code computes a block of output rows at once: each unit of inputs is loaded
+ * once and used by every row of the block, whose accumulators stay in registers (CMSIS-NN
+ * style). x (the inputs) and w (the block's weights, codegen.cgen.dense_layout; the bias,
+ * holding the rounding offset, starts each accumulator) are read strictly in order through
+ * advancing pointers, a unit of inputs at a time (spk_ldx2 / spk_ldx4), each unit feeding
+ * one or two rows per step (spk_mac2x2 / 2x1 for int16 weights, spk_mac4x2 / 4x1 for
+ * int8). On the M4 with GCC / Clang every step is one asm block (LDR / LDRD with
+ * write-back, SXTB16, SMLAD / SMLALD) so the compiler keeps the loads in the step instead
+ * of hoisting and spilling them; the weight arrays are 4-byte aligned (SPK_ALIGN4) and
+ * every unit starts at a multiple of 4 bytes. Elsewhere they are the plain C below (the
+ * same integers: exact sums, bounded by the range analysis). */
+#if SPK_DSP && defined(__GNUC__)
+#define SPK_ASM_KERNELS 1
+#define SPK_ALIGN4 __attribute__((aligned(4)))
+typedef int32_t spk_x2_t;                        /* x[0] | x[1] << 16 */
+typedef struct { int32_t x01, x23; } spk_x4_t;
+#else
+#define SPK_ASM_KERNELS 0
+#define SPK_ALIGN4
+typedef struct { int16_t v[2]; } spk_x2_t;
+typedef struct { int16_t v[4]; } spk_x4_t;
+#endif
+
+/* The next two inputs; *x += 2. */
+SPK_INLINE spk_x2_t spk_ldx2(const int16_t **x)
+{
+    spk_x2_t v;
+#if SPK_ASM_KERNELS
+    const int16_t *p = *x;
+    __asm__("ldr %0, [%1], #4" : "=r"(v), "+r"(p) : : "memory");
+    *x = p;
+#else
+    v.v[0] = (*x)[0];
+    v.v[1] = (*x)[1];
+    *x += 2;
+#endif
+    return v;
+}
+
+/* The next four inputs; *x += 4. */
+SPK_INLINE spk_x4_t spk_ldx4(const int16_t **x)
+{
+    spk_x4_t v;
+#if SPK_ASM_KERNELS
+    const int16_t *p = *x;
+    __asm__("ldr %0, [%2], #4\n\tldr %1, [%2], #4" : "=&r"(v.x01), "=&r"(v.x23), "+r"(p) : : "memory");
+    *x = p;
+#else
+    int k;
+    for (k = 0; k < 4; k++)
+        v.v[k] = (*x)[k];
+    *x += 4;
+#endif
+    return v;
+}
+
+#if !SPK_ASM_KERNELS
+/* acc + x . w term by term (every partial sum is within the proved bound) */
+SPK_INLINE int32_t spk__mac2_32(int32_t acc, spk_x2_t x, const int16_t *w)
+{
+    acc += (int32_t)x.v[0] * w[0];
+    return acc + (int32_t)x.v[1] * w[1];
+}
+SPK_INLINE int64_t spk__mac2_64(int64_t acc, spk_x2_t x, const int16_t *w)
+{
+    acc += (int32_t)x.v[0] * w[0];
+    return acc + (int32_t)x.v[1] * w[1];
+}
+SPK_INLINE int32_t spk__mac4_32(int32_t acc, spk_x4_t x, const int8_t *w)   /* w stored w0 w2 w1 w3 */
+{
+    acc += (int32_t)x.v[0] * w[0];
+    acc += (int32_t)x.v[1] * w[2];
+    acc += (int32_t)x.v[2] * w[1];
+    return acc + (int32_t)x.v[3] * w[3];
+}
+SPK_INLINE int64_t spk__mac4_64(int64_t acc, spk_x4_t x, const int8_t *w)
+{
+    acc += (int32_t)x.v[0] * w[0];
+    acc += (int32_t)x.v[1] * w[2];
+    acc += (int32_t)x.v[2] * w[1];
+    return acc + (int32_t)x.v[3] * w[3];
+}
+#endif
+
+/* *a0 += x . (*w)[0..1], *a1 += x . (*w)[2..3]; *w += 4. M4: LDRD, two SMLAD. */
+SPK_INLINE void spk_mac2x2_s16_32(spk_x2_t x, const int16_t **w, int32_t *a0, int32_t *a1)
+{
+#if SPK_ASM_KERNELS
+    const int16_t *p = *w;
+    int32_t w0, w1, A = *a0, B = *a1;
+    __asm__("ldrd %[w0], %[w1], [%[p]], #8\n\t"
+            "smlad %[A], %[x], %[w0], %[A]\n\t"
+            "smlad %[B], %[x], %[w1], %[B]"
+            : [A] "+r"(A), [B] "+r"(B), [p] "+r"(p), [w0] "=&r"(w0), [w1] "=&r"(w1) : [x] "r"(x) : "memory");
+    *w = p;
+    *a0 = A;
+    *a1 = B;
+#else
+    *a0 = spk__mac2_32(*a0, x, *w);
+    *a1 = spk__mac2_32(*a1, x, *w + 2);
+    *w += 4;
+#endif
+}
+
+/* *a0 += x . (*w)[0..1]; *w += 2. M4: LDR, SMLAD. */
+SPK_INLINE void spk_mac2x1_s16_32(spk_x2_t x, const int16_t **w, int32_t *a0)
+{
+#if SPK_ASM_KERNELS
+    const int16_t *p = *w;
+    int32_t w0, A = *a0;
+    __asm__("ldr %[w0], [%[p]], #4\n\t"
+            "smlad %[A], %[x], %[w0], %[A]"
+            : [A] "+r"(A), [p] "+r"(p), [w0] "=&r"(w0) : [x] "r"(x) : "memory");
+    *w = p;
+    *a0 = A;
+#else
+    *a0 = spk__mac2_32(*a0, x, *w);
+    *w += 2;
+#endif
+}
+
+/* As spk_mac2x2_s16_32 with int64 accumulators. M4: LDRD, two SMLALD. */
+SPK_INLINE void spk_mac2x2_s16_64(spk_x2_t x, const int16_t **w, int64_t *a0, int64_t *a1)
+{
+#if SPK_ASM_KERNELS
+    const int16_t *p = *w;
+    int32_t w0, w1;
+    int64_t A = *a0, B = *a1;
+    __asm__("ldrd %[w0], %[w1], [%[p]], #8\n\t"
+            "smlald %Q[A], %R[A], %[x], %[w0]\n\t"
+            "smlald %Q[B], %R[B], %[x], %[w1]"
+            : [A] "+r"(A), [B] "+r"(B), [p] "+r"(p), [w0] "=&r"(w0), [w1] "=&r"(w1) : [x] "r"(x) : "memory");
+    *w = p;
+    *a0 = A;
+    *a1 = B;
+#else
+    *a0 = spk__mac2_64(*a0, x, *w);
+    *a1 = spk__mac2_64(*a1, x, *w + 2);
+    *w += 4;
+#endif
+}
+
+/* As spk_mac2x1_s16_32 with an int64 accumulator. M4: LDR, SMLALD. */
+SPK_INLINE void spk_mac2x1_s16_64(spk_x2_t x, const int16_t **w, int64_t *a0)
+{
+#if SPK_ASM_KERNELS
+    const int16_t *p = *w;
+    int32_t w0;
+    int64_t A = *a0;
+    __asm__("ldr %[w0], [%[p]], #4\n\t"
+            "smlald %Q[A], %R[A], %[x], %[w0]"
+            : [A] "+r"(A), [p] "+r"(p), [w0] "=&r"(w0) : [x] "r"(x) : "memory");
+    *w = p;
+    *a0 = A;
+#else
+    *a0 = spk__mac2_64(*a0, x, *w);
+    *w += 2;
+#endif
+}
+
+/* int8 weights, four inputs, two rows: *a0 += x . row 0's four weights, *a1 += x . row 1's
+ * (each stored w0 w2 w1 w3); *w += 8. M4: LDRD, four SXTB16, four SMLAD. */
+SPK_INLINE void spk_mac4x2_s8_32(spk_x4_t x, const int8_t **w, int32_t *a0, int32_t *a1)
+{
+#if SPK_ASM_KERNELS
+    const int8_t *p = *w;
+    int32_t v0, v1, t0, t1, A = *a0, B = *a1;
+    __asm__("ldrd %[v0], %[v1], [%[p]], #8\n\t"
+            "sxtb16 %[t0], %[v0]\n\t"
+            "sxtb16 %[t1], %[v0], ror #8\n\t"
+            "smlad %[A], %[x01], %[t0], %[A]\n\t"
+            "smlad %[A], %[x23], %[t1], %[A]\n\t"
+            "sxtb16 %[t0], %[v1]\n\t"
+            "sxtb16 %[t1], %[v1], ror #8\n\t"
+            "smlad %[B], %[x01], %[t0], %[B]\n\t"
+            "smlad %[B], %[x23], %[t1], %[B]"
+            : [A] "+r"(A), [B] "+r"(B), [p] "+r"(p), [v0] "=&r"(v0), [v1] "=&r"(v1), [t0] "=&r"(t0),
+              [t1] "=&r"(t1)
+            : [x01] "r"(x.x01), [x23] "r"(x.x23) : "memory");
+    *w = p;
+    *a0 = A;
+    *a1 = B;
+#else
+    *a0 = spk__mac4_32(*a0, x, *w);
+    *a1 = spk__mac4_32(*a1, x, *w + 4);
+    *w += 8;
+#endif
+}
+
+/* int8 weights, four inputs, one row; *w += 4. M4: LDR, two SXTB16, two SMLAD. */
+SPK_INLINE void spk_mac4x1_s8_32(spk_x4_t x, const int8_t **w, int32_t *a0)
+{
+#if SPK_ASM_KERNELS
+    const int8_t *p = *w;
+    int32_t v0, t0, t1, A = *a0;
+    __asm__("ldr %[v0], [%[p]], #4\n\t"
+            "sxtb16 %[t0], %[v0]\n\t"
+            "sxtb16 %[t1], %[v0], ror #8\n\t"
+            "smlad %[A], %[x01], %[t0], %[A]\n\t"
+            "smlad %[A], %[x23], %[t1], %[A]"
+            : [A] "+r"(A), [p] "+r"(p), [v0] "=&r"(v0), [t0] "=&r"(t0), [t1] "=&r"(t1)
+            : [x01] "r"(x.x01), [x23] "r"(x.x23) : "memory");
+    *w = p;
+    *a0 = A;
+#else
+    *a0 = spk__mac4_32(*a0, x, *w);
+    *w += 4;
+#endif
+}
+
+/* As spk_mac4x2_s8_32 with int64 accumulators (SMLALD). */
+SPK_INLINE void spk_mac4x2_s8_64(spk_x4_t x, const int8_t **w, int64_t *a0, int64_t *a1)
+{
+#if SPK_ASM_KERNELS
+    const int8_t *p = *w;
+    int32_t v0, v1, t0, t1;
+    int64_t A = *a0, B = *a1;
+    __asm__("ldrd %[v0], %[v1], [%[p]], #8\n\t"
+            "sxtb16 %[t0], %[v0]\n\t"
+            "sxtb16 %[t1], %[v0], ror #8\n\t"
+            "smlald %Q[A], %R[A], %[x01], %[t0]\n\t"
+            "smlald %Q[A], %R[A], %[x23], %[t1]\n\t"
+            "sxtb16 %[t0], %[v1]\n\t"
+            "sxtb16 %[t1], %[v1], ror #8\n\t"
+            "smlald %Q[B], %R[B], %[x01], %[t0]\n\t"
+            "smlald %Q[B], %R[B], %[x23], %[t1]"
+            : [A] "+r"(A), [B] "+r"(B), [p] "+r"(p), [v0] "=&r"(v0), [v1] "=&r"(v1), [t0] "=&r"(t0),
+              [t1] "=&r"(t1)
+            : [x01] "r"(x.x01), [x23] "r"(x.x23) : "memory");
+    *w = p;
+    *a0 = A;
+    *a1 = B;
+#else
+    *a0 = spk__mac4_64(*a0, x, *w);
+    *a1 = spk__mac4_64(*a1, x, *w + 4);
+    *w += 8;
+#endif
+}
+
+/* As spk_mac4x1_s8_32 with an int64 accumulator (SMLALD). */
+SPK_INLINE void spk_mac4x1_s8_64(spk_x4_t x, const int8_t **w, int64_t *a0)
+{
+#if SPK_ASM_KERNELS
+    const int8_t *p = *w;
+    int32_t v0, t0, t1;
+    int64_t A = *a0;
+    __asm__("ldr %[v0], [%[p]], #4\n\t"
+            "sxtb16 %[t0], %[v0]\n\t"
+            "sxtb16 %[t1], %[v0], ror #8\n\t"
+            "smlald %Q[A], %R[A], %[x01], %[t0]\n\t"
+            "smlald %Q[A], %R[A], %[x23], %[t1]"
+            : [A] "+r"(A), [p] "+r"(p), [v0] "=&r"(v0), [t0] "=&r"(t0), [t1] "=&r"(t1)
+            : [x01] "r"(x.x01), [x23] "r"(x.x23) : "memory");
+    *w = p;
+    *a0 = A;
+#else
+    *a0 = spk__mac4_64(*a0, x, *w);
+    *w += 4;
+#endif
+}
+
+/* Clamp to [0, 32767]: spk_relu16(spk_sat16_32(x)) in one step (USAT on the M4). */
+SPK_INLINE int16_t spk_sat16_relu_32(int32_t x)
+{
+#if SPK_SAT
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wsign-conversion"
+#endif
+    return (int16_t)__usat(x, 15);
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#else
+    return (int16_t)(x < 0 ? 0 : (x > SPK_INT16_MAX ? SPK_INT16_MAX : x));
+#endif
+}
+
+/* requant16 (then ReLU when relu != 0) of an accumulator whose start value already held
+ * the rounding offset 2^(s-1) (the generated code folds it into the bias when s > 0):
+ * s > 0: sat16(acc >> s) == requant16(acc - 2^(s-1), s); s <= 0: as spk_requant16_32.
+ * Python: fixedpoint.requant16 (then relu). */
+SPK_INLINE int16_t spk_requant16_b32(int32_t acc, int s, int relu)
+{
+    if (s < 0) {
+        int16_t y = spk_sat16_64((int64_t)acc * ((int64_t)1 << -s));
+        return relu ? spk_relu16(y) : y;
+    }
+    return relu ? spk_sat16_relu_32(acc >> s) : spk_sat16_32(acc >> s);
+}
+
+/* As spk_requant16_b32 for an int64 accumulator. */
+SPK_INLINE int16_t spk_requant16_b64(int64_t acc, int s, int relu)
+{
+    int16_t y = s < 0 ? spk_sat16_64(acc * ((int64_t)1 << -s)) : spk_sat16_64(acc >> s);
+    return relu ? spk_relu16(y) : y;
+}
+
+/* As spk_requant16_b64 when the range analysis proved |acc >> s| < 2^31 (s >= 0): the
+ * shifted value is narrowed exactly to int32 and saturated there (SSAT / USAT). */
+SPK_INLINE int16_t spk_requant16_b64n(int64_t acc, int s, int relu)
+{
+    return spk_requant16_b32((int32_t)(acc >> s), 0, relu);
 }
 
 #endif /* SPIKEY_FIXED_H */
