@@ -70,7 +70,9 @@ def evaluate_run(run: Path, name: str, codes, names, train_idx, val_idx) -> dict
     res = {"name": name, "per_file": tr.summarise(sum(per_file.values()), n),
            "file_bits": {names[i]: per_file[i] for i in val_idx},
            "macs": count_macs(cfg.features.n_inputs, cfg.model, cfg.features),
-           "weights": count_weights(net), "train_seconds": metrics["train_seconds"], "steps": metrics["steps"],
+           "weights": count_weights(net), "train_seconds": metrics["train_seconds"],
+           "steps": metrics["steps"] if metrics["steps"] >= int(cfg.train["steps"])
+           else f"{metrics['steps']} of {cfg.train['steps']} (max_minutes)",
            "eval_seconds": None}
     if cfg.model.middleout:
         meta = json.loads((run / "model.json").read_text())
