@@ -34,7 +34,7 @@ from spikey.coders.model_cdf import LOG2S_MAX, LOG2S_MIN, edges_from_meta  # noq
 from spikey.coders.registry import coders_for_model, decode_all  # noqa: E402
 from spikey.coders.rice_coders import residual_u  # noqa: E402
 from spikey_train import features as ft  # noqa: E402
-from spikey_train.export import _log_mass_np  # noqa: E402
+from spikey_train.model_files import log_mass  # noqa: E402
 from spikey_train.recordings import read_wav, to_codes  # noqa: E402
 
 DATA = Path("/work/shared/data/neuralink-dev")
@@ -63,7 +63,7 @@ def ideal_bits(meta, x, L, log2_s) -> float:
     k = x[1:]
     m = 0.5 * (e[L] + e[L + 1])
     inv_s = np.exp2(-log2_s)
-    lm = _log_mass_np((e[k + 1] - m) * inv_s, (e[k] - m) * inv_s, meta["coder"]["family"])
+    lm = log_mass((e[k + 1] - m) * inv_s, (e[k] - m) * inv_s, meta["coder"]["family"])
     return float(-lm.sum() / math.log(2.0)) + 10.0
 
 

@@ -39,13 +39,11 @@ from spikey_train.recordings import read_wav, synth, to_codes
 
 from . import cgen_predictor, cortex_m, hil_codec, quantize
 from .errors import BuildError
-from .predictor import Predictor, compile_model, ideal_bits
+from .predictor import CALIB_SEED, CALIBRATION, Predictor, calibration_codes, compile_model, ideal_bits
 from .toolchain import DEFAULT_BUILD_DIR, REPO
 
 DEFAULT_MODEL = REPO / "spikey_train" / "models" / "default"
 DEV_DATA = REPO.parent / "shared" / "data" / "neuralink-dev"
-CALIB_CHANNELS = 8
-CALIB_SECONDS = 1
 HIL_SOURCES = ("hil/hil_predict.c",)
 TARGETS = ("host", "cortex-m4")
 
@@ -58,15 +56,9 @@ class Data:
 
 
 def calibration_data(meta: dict) -> Data:
-    """The fixed calibration set: synthetic channels, the same on every machine.
-
-    A model's integer form (and so its identity and every bitstream) must not depend on
-    which recordings a machine holds. The inputs are scale-normalised, so this small
-    synthetic set gives the default model the same quantisation as its training files.
-    """
-    x = to_codes(synth.generate(CALIB_CHANNELS, CALIB_SECONDS, seed=0))
-    return Data([f"synth-seed0-ch{i}" for i in range(CALIB_CHANNELS)], list(x),
-                f"spikey_train.recordings.synth.generate({CALIB_CHANNELS}, {CALIB_SECONDS}, seed=0)")
+    """The fixed calibration set (codegen.predictor.calibration_codes)."""
+    codes = calibration_codes()
+    return Data([f"synth-seed{CALIB_SEED}-ch{i}" for i in range(len(codes))], codes, CALIBRATION)
 
 
 def validation_data(meta: dict, files: int | None, data_dir: Path = DEV_DATA) -> Data:

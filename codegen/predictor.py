@@ -32,7 +32,7 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from spikey_train import export as ex
+from spikey_train import model_files
 from spikey_train import features as ft
 
 from . import fixedpoint as fp
@@ -251,7 +251,7 @@ def float_inputs(x: np.ndarray, fcfg: ft.FeatureConfig, lin) -> np.ndarray:
 def compile_model(model_dir: str | Path, calib_codes: list[np.ndarray], weight_bits: int = 16,
                   per_channel: bool = False) -> Predictor:
     """Load model.onnx + model.json, calibrate on ``calib_codes`` and quantise."""
-    model, meta = ex.load_model(model_dir)
+    model, meta = model_files.load_model(model_dir)
     fcfg, lin = feature_config(meta)
     lo, hi = (t.astype(np.int64) for t in ft.dmey_taps(fcfg.taps))
     levels = fir_levels(fcfg, lin, lo, hi)
@@ -266,6 +266,23 @@ def compile_model(model_dir: str | Path, calib_codes: list[np.ndarray], weight_b
                            input_frac=frac, input_bounds=bounds)
     min_q8 = int(math.floor(meta["output"]["min_log2_scale"] * 256 + 0.5))
     return Predictor(meta.get("name", "model"), meta, fcfg, lin, lo, hi, levels, qg, g, min_q8)
+
+
+# --- calibration -------------------------------------------------------------------------------
+
+CALIB_CHANNELS, CALIB_SECONDS, CALIB_SEED = 8, 1, 0
+CALIBRATION = f"spikey_train.recordings.synth.generate({CALIB_CHANNELS}, {CALIB_SECONDS}, seed={CALIB_SEED})"
+
+
+def calibration_codes() -> list:
+    """The fixed calibration set: synthetic channels, the same on every machine.
+
+    A model's integer form (and so its identity and every bitstream) must not depend on
+    which recordings a machine holds. The inputs are scale-normalised, so this small
+    synthetic set gives the default model the same quantisation as its training files.
+    """
+    from spikey_train.recordings import synth, to_codes
+    return list(to_codes(synth.generate(CALIB_CHANNELS, CALIB_SECONDS, seed=CALIB_SEED)).astype(np.int64))
 
 
 # --- identity and the ideal-coder cost ------------------------------------------------------------
@@ -289,5 +306,5 @@ def ideal_bits(codes, L, log2s_q8, meta: dict) -> float:
          else np.asarray(c["edges"], dtype=np.float64) / (1 << c["edges_q"]))
     m = 0.5 * (e[L] + e[L + 1])
     k = x[1:]
-    lm = ex._log_mass_np((e[k + 1] - m) * inv_s, (e[k] - m) * inv_s, c["family"])
+    lm = model_files.log_mass((e[k + 1] - m) * inv_s, (e[k] - m) * inv_s, c["family"])
     return float(-lm.sum() / math.log(2.0)) + 10.0

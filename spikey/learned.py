@@ -50,17 +50,16 @@ class Model:
 @lru_cache(maxsize=4)
 def load_model(directory=None) -> Model:
     """Load a model directory (model.onnx + model.json) and compile its integer predictor."""
-    from codegen.build import calibration_data
     from codegen.errors import CodegenError
-    from codegen.predictor import compile_model
-    from spikey_train.export import load_model as load_files
+    from codegen.predictor import calibration_codes, compile_model
+    from spikey_train.model_files import load_model as load_files
 
     directory = Path(directory or DEFAULT_MODEL)
     if not (directory / "model.json").is_file():
         raise CodecError(f"not a Spikey model directory (no model.json): {directory}")
     try:
         _, meta = load_files(directory)
-        predictor = compile_model(directory, calibration_data(meta).codes)
+        predictor = compile_model(directory, calibration_codes())
     except (CodegenError, ValueError, OSError, KeyError) as e:
         raise CodecError(f"cannot load the model in {directory}: {str(e).splitlines()[0]}") from None
     return Model(directory, meta, predictor, edges_from_meta(meta), meta["coder"]["family"])

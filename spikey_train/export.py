@@ -26,8 +26,8 @@ from onnx.reference import ReferenceEvaluator
 
 from . import features as ft
 from .model import ModelConfig, SpikeyNet
+from .model_files import FORMAT_VERSION, load_model, log_mass  # noqa: F401  (re-exported)
 
-FORMAT_VERSION = 1
 EDGE_Q = 16          # code edges are stored as int32 in Q16 code units
 OPSET = 17
 
@@ -198,33 +198,7 @@ def export_model(net: SpikeyNet, cfg, out_dir: Path | str, split: dict | None = 
     return meta
 
 
-def load_model(model_dir: Path | str) -> tuple[onnx.ModelProto, dict]:
-    """The two files codegen reads: the ONNX graph and the metadata (format checked)."""
-    d = Path(model_dir)
-    meta = json.loads((d / "model.json").read_text())
-    if meta.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{d / 'model.json'}: format_version {meta.get('format_version')} is not {FORMAT_VERSION}")
-    raw = (d / meta["onnx"]["file"]).read_bytes()
-    if hashlib.sha256(raw).hexdigest() != meta["onnx"]["sha256"]:
-        raise ValueError(f"{d / meta['onnx']['file']}: sha256 does not match model.json")
-    model = onnx.load_from_string(raw)
-    onnx.checker.check_model(model)
-    return model, meta
-
-
 # --- bits from the exported files alone (no torch) ------------------------------------------
-
-def _log_mass_np(a: np.ndarray, b: np.ndarray, family: str) -> np.ndarray:
-    a, b = a.astype(np.float64), b.astype(np.float64)
-    if family == "logistic":
-        ls = lambda z: -np.logaddexp(0.0, -z)  # noqa: E731  log sigmoid
-        return ls(a) + ls(-b) + np.log(-np.expm1(b - a))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        right = -b + np.log(-np.expm1(b - a)) - math.log(2.0)
-        left = a + np.log(-np.expm1(b - a)) - math.log(2.0)
-        mid = np.log(np.maximum(1 - 0.5 * np.exp(np.minimum(b, 0)) - 0.5 * np.exp(-np.maximum(a, 0)), 1e-300))
-    return np.where(b >= 0, right, np.where(a <= 0, left, mid))
-
 
 def file_bits_from_export(onnx_path: Path | str, meta: dict, codes: np.ndarray) -> float:
     """Total bits of one file coded on its own, computed from model.onnx + model.json only
@@ -257,5 +231,5 @@ def file_bits_from_export(onnx_path: Path | str, meta: dict, codes: np.ndarray) 
     else:
         e = np.asarray(meta["coder"]["edges"], dtype=np.float64) / (1 << meta["coder"]["edges_q"])
     m = 0.5 * (e[L] + e[L + 1])
-    lm = _log_mass_np((e[k + 1] - m) * inv_s, (e[k] - m) * inv_s, meta["coder"]["family"])
+    lm = log_mass((e[k + 1] - m) * inv_s, (e[k] - m) * inv_s, meta["coder"]["family"])
     return float(-lm.sum() / math.log(2.0)) + 10.0
