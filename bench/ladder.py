@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 RUNS = REPO / ".cache" / "model-runs"
-LADDER = ("ladder-xs", "ladder-s", "default", "ladder-l", "ladder-xl")
+LADDER = ("ladder-xxs", "ladder-xs", "ladder-s", "default", "ladder-l", "ladder-xl")
 OUT_JSON = REPO / "bench" / "results" / "ladder.json"
 OUT_MD = REPO / "docs" / "results.md"
 OUT_PNG = REPO / "docs" / "results-ladder.png"

@@ -37,7 +37,7 @@ from spikey_train.topology import activity_distance  # noqa: E402
 
 CONFIGS = REPO / "spikey_train" / "configs"
 SHIPPED = REPO / "spikey_train" / "models" / "default"
-LADDER = ["ladder-xs", "ladder-s", "default", "ladder-l", "ladder-xl"]
+LADDER = ["ladder-xxs", "ladder-xs", "ladder-s", "default", "ladder-l", "ladder-xl"]
 ABLATIONS = [("ablation-no-wavelet", "no wavelet features (window + running stats only)"),
              ("ablation-no-running-stats", "no running statistics, no scale normalisation"),
              ("ablation-uniform-bins", "coder bins at k +- 1/2 (no learned ADC code edges)"),
