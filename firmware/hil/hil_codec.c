@@ -69,6 +69,7 @@
 #ifndef SPK_ICOUNT_SHIFT
 #define SPK_ICOUNT_SHIFT 8u
 #endif
+#include "hil_common.h"
 #ifndef SPK_HIL_FAULT_ADDR
 #define SPK_HIL_FAULT_ADDR 0xF0000000u
 #endif
@@ -79,7 +80,6 @@
 /* Output room per encode call: far above any coder's worst case per sample (< 8 bytes). */
 #define SPK_HIL_OUT_BYTES (16u * SPK_HIL_FRAME_MAX * SPK_HIL_MAX_CHANNELS + 64u)
 
-#define NS_PER_TICK (1000000000u / SPK_TIMER_HZ)
 
 /* The model's coder table (generated: spk_hil_model.c). */
 extern const int32_t spk_hil_edges[1025];
@@ -106,31 +106,6 @@ static uint32_t overhead_insns;
 static uint64_t total_insns;
 static uint32_t n_calls, n_samples, worst_insns, worst_joint, payload_bytes, encode_stack;
 
-static uint32_t ticks_to_insns(uint32_t ticks)
-{
-    const uint64_t ns = (uint64_t)ticks * NS_PER_TICK;
-    return (uint32_t)((ns + (1u << (SPK_ICOUNT_SHIFT - 1u))) >> SPK_ICOUNT_SHIFT);
-}
-
-static inline __attribute__((always_inline)) void probe_paint(uint32_t words)
-{
-    volatile uint32_t *p = (volatile uint32_t *)spk_stack_pointer();
-    uint32_t i;
-    for (i = 1u; i <= words; i++) {
-        p[-(int32_t)i] = SPK_STACK_PAINT;
-    }
-}
-
-static inline __attribute__((always_inline)) uint32_t probe_depth(uint32_t top, uint32_t words)
-{
-    const volatile uint32_t *p = (const volatile uint32_t *)top - words;
-    uint32_t i = 0u;
-    while (i < words && p[i] == SPK_STACK_PAINT) {
-        i++;
-    }
-    return 4u * (words - i);
-}
-
 /* The bottom of the main stack still holds the reset-time paint. */
 static int stack_intact(void)
 {
@@ -142,22 +117,6 @@ static int stack_intact(void)
         }
     }
     return 1;
-}
-
-static void put_kv(const char *key, uint32_t value)
-{
-    spk_semi_write0(" ");
-    spk_semi_write0(key);
-    spk_semi_write0("=");
-    spk_semi_put_u32(value);
-}
-
-static int fail(const char *what)
-{
-    spk_semi_write0("SPIKEY error ");
-    spk_semi_write0(what);
-    spk_semi_write0("\n");
-    return SPK_EXIT_ERROR;
 }
 
 static int stack_overflow(void)

@@ -28,53 +28,12 @@
 #ifndef SPK_ICOUNT_SHIFT
 #define SPK_ICOUNT_SHIFT 8u
 #endif
+#include "hil_common.h"
 #define SPK_HIL_PROBE_WORDS 512u
-#define NS_PER_TICK (1000000000u / SPK_TIMER_HZ)
 
 static spk_pred_state_t state;
 static int16_t frame_codes[SPK_HIL_FRAME];
 static int16_t frame_out[2u * SPK_HIL_FRAME];
-
-static uint32_t ticks_to_insns(uint32_t ticks)
-{
-    const uint64_t ns = (uint64_t)ticks * NS_PER_TICK;
-    return (uint32_t)((ns + (1u << (SPK_ICOUNT_SHIFT - 1u))) >> SPK_ICOUNT_SHIFT);
-}
-
-static inline __attribute__((always_inline)) void probe_paint(uint32_t words)
-{
-    volatile uint32_t *p = (volatile uint32_t *)spk_stack_pointer();
-    uint32_t i;
-    for (i = 1u; i <= words; i++) {
-        p[-(int32_t)i] = SPK_STACK_PAINT;
-    }
-}
-
-static inline __attribute__((always_inline)) uint32_t probe_depth(uint32_t top, uint32_t words)
-{
-    const volatile uint32_t *p = (const volatile uint32_t *)top - words;
-    uint32_t i = 0u;
-    while (i < words && p[i] == SPK_STACK_PAINT) {
-        i++;
-    }
-    return 4u * (words - i);
-}
-
-static void put_kv(const char *key, uint32_t value)
-{
-    spk_semi_write0(" ");
-    spk_semi_write0(key);
-    spk_semi_write0("=");
-    spk_semi_put_u32(value);
-}
-
-static int fail(const char *what)
-{
-    spk_semi_write0("SPIKEY error ");
-    spk_semi_write0(what);
-    spk_semi_write0("\n");
-    return SPK_EXIT_ERROR;
-}
 
 int main(void)
 {

@@ -1,0 +1,66 @@
+/*
+ * hil_common.h - what every hardware-in-the-loop main shares: executed instructions from
+ * the CMSDK timer under QEMU -icount, a painted stack probe, and the output lines.
+ *
+ * Define SPK_ICOUNT_SHIFT (the -icount shift the ELF is run with) before including.
+ * Under -icount shift=N every instruction advances virtual time by 2^N ns and the timer
+ * ticks every NS_PER_TICK ns, so instructions = ticks * NS_PER_TICK / 2^N, rounded to
+ * nearest; the +-1 tick of a difference of two reads is below half an instruction for
+ * N >= 7, so the rounded count is exact.
+ */
+#ifndef SPIKEY_HIL_COMMON_H
+#define SPIKEY_HIL_COMMON_H
+
+#include <stdint.h>
+#include "semihost.h"
+#include "startup.h"
+
+#define NS_PER_TICK (1000000000u / SPK_TIMER_HZ)
+
+/* Timer ticks -> instructions, rounded to nearest (64-bit product: no overflow). */
+static inline uint32_t ticks_to_insns(uint32_t ticks)
+{
+    const uint64_t ns = (uint64_t)ticks * NS_PER_TICK;
+    return (uint32_t)((ns + (1u << (SPK_ICOUNT_SHIFT - 1u))) >> SPK_ICOUNT_SHIFT);
+}
+
+/* Paint `words` words below the current stack pointer (inlined: uses no stack itself). */
+static inline __attribute__((always_inline)) void probe_paint(uint32_t words)
+{
+    volatile uint32_t *p = (volatile uint32_t *)spk_stack_pointer();
+    uint32_t i;
+    for (i = 1u; i <= words; i++) {
+        p[-(int32_t)i] = SPK_STACK_PAINT;
+    }
+}
+
+/* Bytes of the painted probe window that were overwritten, counted from its bottom. */
+static inline __attribute__((always_inline)) uint32_t probe_depth(uint32_t top, uint32_t words)
+{
+    const volatile uint32_t *p = (const volatile uint32_t *)top - words;
+    uint32_t i = 0u;
+    while (i < words && p[i] == SPK_STACK_PAINT) {
+        i++;
+    }
+    return 4u * (words - i);
+}
+
+/* " key=value" on the console. */
+static inline void put_kv(const char *key, uint32_t value)
+{
+    spk_semi_write0(" ");
+    spk_semi_write0(key);
+    spk_semi_write0("=");
+    spk_semi_put_u32(value);
+}
+
+/* "SPIKEY error <what>" on the console; returns the error exit status. */
+static inline int fail(const char *what)
+{
+    spk_semi_write0("SPIKEY error ");
+    spk_semi_write0(what);
+    spk_semi_write0("\n");
+    return SPK_EXIT_ERROR;
+}
+
+#endif /* SPIKEY_HIL_COMMON_H */
