@@ -66,6 +66,29 @@ static uint32_t spk_hx_next(const spk_hx_chans_t *c, uint32_t i, const uint32_t 
     return (frame == 0u || left < frame) ? left : frame;
 }
 
+/* Visit the channels frame by frame, channel by channel (each whole when frame is 0),
+ * encoding from or decoding into x, where channel i starts at c->start[i]. */
+static void spk_hx_frames(spk_codec_t *k, spk_hx_chans_t *c, uint32_t n_chan, const uint32_t *n,
+                          uint32_t frame, int16_t *x, int decode)
+{
+    uint32_t i, busy = 1u;
+    while (busy) {
+        busy = 0u;
+        for (i = 0u; i < n_chan; i++) {
+            const uint32_t len = spk_hx_next(c, i, n, frame);
+            int16_t *at = x + c->start[i] + c->done[i];
+            if (len) {
+                if (decode)
+                    spk_codec_decode(k, &c->chan[i], at, len);
+                else
+                    spk_codec_encode(k, &c->chan[i], at, len);
+                c->done[i] += len;
+                busy = 1u;
+            }
+        }
+    }
+}
+
 static int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uint32_t *n, uint32_t frame,
                          const uint32_t *param, const int32_t *edges, uint32_t family,
                          uint8_t *out, uint32_t cap, uint32_t *n_out)
@@ -74,7 +97,6 @@ static int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uin
     spk_cdf_model_t cdf;
     spk_codec_t k;
     spk_hx_chans_t c;
-    uint32_t i, busy = 1u;
     spk_status_t st;
     if (!spk_hx_alloc(&c, n_chan, n, param)) {
         spk_hx_free(&c);
@@ -82,17 +104,7 @@ static int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uin
     }
     spk_cdf_init(&cdf, edges, family);
     spk_codec_enc_init(&k, (spk_coder_id_t)coder, &cdf, &huff, out, cap);
-    while (busy) {
-        busy = 0u;
-        for (i = 0u; i < n_chan; i++) {
-            const uint32_t len = spk_hx_next(&c, i, n, frame);
-            if (len) {
-                spk_codec_encode(&k, &c.chan[i], x + c.start[i] + c.done[i], len);
-                c.done[i] += len;
-                busy = 1u;
-            }
-        }
-    }
+    spk_hx_frames(&k, &c, n_chan, n, frame, (int16_t *)x, 0);   /* encoding only reads x */
     st = spk_codec_enc_finish(&k, n_out);
     spk_hx_free(&c);
     return (int)st;
@@ -105,7 +117,6 @@ static int spk_hx_decode(int coder, const uint8_t *payload, uint32_t n_bytes, in
     spk_cdf_model_t cdf;
     spk_codec_t k;
     spk_hx_chans_t c;
-    uint32_t i, busy = 1u;
     spk_status_t st;
     if (!spk_hx_alloc(&c, n_chan, n, 0)) {
         spk_hx_free(&c);
@@ -113,17 +124,7 @@ static int spk_hx_decode(int coder, const uint8_t *payload, uint32_t n_bytes, in
     }
     spk_cdf_init(&cdf, edges, family);
     spk_codec_dec_init(&k, (spk_coder_id_t)coder, &cdf, &huff, payload, n_bytes);
-    while (busy) {
-        busy = 0u;
-        for (i = 0u; i < n_chan; i++) {
-            const uint32_t len = spk_hx_next(&c, i, n, frame);
-            if (len) {
-                spk_codec_decode(&k, &c.chan[i], x + c.start[i] + c.done[i], len);
-                c.done[i] += len;
-                busy = 1u;
-            }
-        }
-    }
+    spk_hx_frames(&k, &c, n_chan, n, frame, x, 1);
     st = spk_codec_dec_finish(&k);
     spk_hx_free(&c);
     return (int)st;

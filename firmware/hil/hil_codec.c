@@ -212,7 +212,7 @@ static int finish_stream(void)
 
 int main(void)
 {
-    uint32_t hdr[6], t0, t1, overhead_ticks, mode, coder, frame, n_chan, c, s, j;
+    uint32_t hdr[6], mode, coder, frame, n_chan, c, s, j;
     int raw = 0, rc;
     uint32_t stream_start;
 
@@ -280,21 +280,7 @@ int main(void)
         return fail("cannot open payload.bin");
     }
 
-    spk_timer_start();
-    SPK_COMPILER_BARRIER();
-    t0 = spk_timer_read();
-    SPK_COMPILER_BARRIER();
-    t1 = spk_timer_read();
-    SPK_COMPILER_BARRIER();
-    overhead_ticks = t0 - t1;
-    overhead_insns = ticks_to_insns(overhead_ticks);
-    spk_semi_write0("SPIKEY calib");
-    put_kv("overhead_ticks", overhead_ticks);
-    put_kv("overhead_insns", overhead_insns);
-    put_kv("icount_shift", SPK_ICOUNT_SHIFT);
-    put_kv("timer_hz", SPK_TIMER_HZ);
-    put_kv("frame", frame);
-    spk_semi_write0("\n");
+    overhead_insns = hil_calibrate(frame);
 
     spk_cdf_init(&cdf, spk_hil_edges, spk_hil_family);
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include "semihost.h"
 #include "startup.h"
+#include "spikey_cpu.h"
 
 #define NS_PER_TICK (1000000000u / SPK_TIMER_HZ)
 
@@ -61,6 +62,30 @@ static inline int fail(const char *what)
     spk_semi_write0(what);
     spk_semi_write0("\n");
     return SPK_EXIT_ERROR;
+}
+
+/* Start the timer and measure the measurement itself (two back-to-back reads, between
+ * compiler barriers); print the "SPIKEY calib" line. Returns that overhead in
+ * instructions, to subtract from every timed call. */
+static inline __attribute__((always_inline)) uint32_t hil_calibrate(uint32_t frame)
+{
+    uint32_t t0, t1, ticks, insns;
+    spk_timer_start();
+    SPK_COMPILER_BARRIER();
+    t0 = spk_timer_read();
+    SPK_COMPILER_BARRIER();
+    t1 = spk_timer_read();
+    SPK_COMPILER_BARRIER();
+    ticks = t0 - t1;
+    insns = ticks_to_insns(ticks);
+    spk_semi_write0("SPIKEY calib");
+    put_kv("overhead_ticks", ticks);
+    put_kv("overhead_insns", insns);
+    put_kv("icount_shift", SPK_ICOUNT_SHIFT);
+    put_kv("timer_hz", SPK_TIMER_HZ);
+    put_kv("frame", frame);
+    spk_semi_write0("\n");
+    return insns;
 }
 
 #endif /* SPIKEY_HIL_COMMON_H */

@@ -69,7 +69,7 @@ int main(void)
     spk_baseline_state_t state;
     spk_bitwriter_t bw;
     int32_t fin, fout;
-    uint32_t t0, t1, overhead_ticks, overhead_insns;
+    uint32_t t0, t1, overhead_insns;
     uint32_t n_frames = 0u, n_samples = 0u, payload_bytes = 0u;
     uint32_t total_insns = 0u, worst_insns = 0u, worst_frame = 0u, encode_stack = 0u;
 
@@ -92,22 +92,7 @@ int main(void)
         return fail("cannot open payload.bin");
     }
 
-    /* Cost of the measurement itself: two reads with nothing between them. */
-    spk_timer_start();
-    SPK_COMPILER_BARRIER();
-    t0 = spk_timer_read();
-    SPK_COMPILER_BARRIER();
-    t1 = spk_timer_read();
-    SPK_COMPILER_BARRIER();
-    overhead_ticks = t0 - t1;
-    overhead_insns = ticks_to_insns(overhead_ticks);
-    spk_semi_write0("SPIKEY calib");
-    put_kv("overhead_ticks", overhead_ticks);
-    put_kv("overhead_insns", overhead_insns);
-    put_kv("icount_shift", SPK_ICOUNT_SHIFT);
-    put_kv("timer_hz", SPK_TIMER_HZ);
-    put_kv("frame", SPK_HIL_FRAME);
-    spk_semi_write0("\n");
+    overhead_insns = hil_calibrate(SPK_HIL_FRAME);
 
     spk_baseline_init(&state);
     spk_bw_init(&bw, frame_bytes, sizeof frame_bytes);

@@ -38,7 +38,7 @@ static int16_t frame_out[2u * SPK_HIL_FRAME];
 int main(void)
 {
     int32_t fin, fout;
-    uint32_t t0, t1, overhead_ticks, overhead_insns;
+    uint32_t t0, t1, overhead_insns;
     uint32_t n_samples = 0u, total_insns = 0u, worst_insns = 0u, step_stack = 0u;
     int started = 0;
 
@@ -51,21 +51,7 @@ int main(void)
         return fail("cannot open pred.bin");
     }
 
-    spk_timer_start();
-    SPK_COMPILER_BARRIER();
-    t0 = spk_timer_read();
-    SPK_COMPILER_BARRIER();
-    t1 = spk_timer_read();
-    SPK_COMPILER_BARRIER();
-    overhead_ticks = t0 - t1;
-    overhead_insns = ticks_to_insns(overhead_ticks);
-    spk_semi_write0("SPIKEY calib");
-    put_kv("overhead_ticks", overhead_ticks);
-    put_kv("overhead_insns", overhead_insns);
-    put_kv("icount_shift", SPK_ICOUNT_SHIFT);
-    put_kv("timer_hz", SPK_TIMER_HZ);
-    put_kv("frame", SPK_HIL_FRAME);
-    spk_semi_write0("\n");
+    overhead_insns = hil_calibrate(SPK_HIL_FRAME);
 
     for (;;) {
         const uint32_t missing = spk_semi_read(fin, frame_codes, sizeof frame_codes);
