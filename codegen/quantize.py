@@ -11,8 +11,9 @@ for *every* legal input (the graph inputs' declared bounds, by default the whole
 range), propagated through every node. For each accumulator it bounds the sum of the
 absolute values of all terms plus the rounding offset: that bounds every partial sum in
 any summation order (so dual-MAC pairing cannot overflow either). The accumulator is
-int32 when that bound fits and ``acc_bits`` allows it, int64 otherwise; when it fits
-neither the allowed width, :class:`codegen.errors.RangeError` names the layer.
+int32 when that bound fits and ``acc_bits`` allows it (in "auto", a Dense layer with int16
+weights first gives up to ``INT32_DROP`` weight LSBs for it, keeping 13 or more significant
+bits), int64 otherwise; when it fits neither the allowed width, :class:`codegen.errors.RangeError` names the layer.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from .reference import run_float
 
 W_FRAC_MIN, W_FRAC_MAX = -16, 24
 A_FRAC_MIN, A_FRAC_MAX = -16, 30
+INT32_DROP = 2   # "auto", int16 weights: LSBs a Dense layer may give up for an int32 accumulator
 INT16_LO, INT16_HI = fp.INT16_MIN, fp.INT16_MAX
 
 
@@ -91,6 +93,18 @@ def _bias(layer, b, f_acc, n) -> np.ndarray:
     return q
 
 
+def _dense_terms(node, x, fy, weight_bits, per_channel, drop):
+    """A Dense layer's weights (``drop`` LSBs below the full precision), biases, shifts and
+    accumulator bounds: (fw, w, bias, shift, tlo, thi, need)."""
+    fw = _weights(node.W, weight_bits, per_channel) - drop
+    w = fp.quantize_real(node.W, fw[:, None], weight_bits)
+    f_acc = x.frac + fw
+    bias = _bias(node.name, node.b, f_acc, len(fw))
+    shift = f_acc - fy
+    tlo, thi, tab = _dot_bounds(w, x.lo, x.hi)
+    return fw, w, bias, shift, tlo, thi, _acc_need(bias, tab, shift)
+
+
 def quantize(g: ir.Graph, calib: dict, weight_bits: int = 16, per_channel: bool = False,
              acc_bits="auto", headroom: int = 1, input_frac: dict | None = None,
              input_bounds: dict | None = None) -> ir.QGraph:
@@ -129,14 +143,11 @@ def quantize(g: ir.Graph, calib: dict, weight_bits: int = 16, per_channel: bool 
         if isinstance(node, ir.Dense):
             x = T[node.x]
             out = node.W.shape[0]
-            fw = _weights(node.W, weight_bits, per_channel)
-            w = fp.quantize_real(node.W, fw[:, None], weight_bits)
-            f_acc = x.frac + fw
-            bias = _bias(node.name, node.b, f_acc, out)
             fy = afrac(node.y)
-            shift = f_acc - fy
-            tlo, thi, tab = _dot_bounds(w, x.lo, x.hi)
-            need = _acc_need(bias, tab, shift)
+            drops = range(INT32_DROP + 1) if acc_bits == "auto" and weight_bits == 16 else (0,)
+            tries = (_dense_terms(node, x, fy, weight_bits, per_channel, d) for d in drops)
+            fits = next((t for t in tries if t[-1] <= (1 << 31) - 1), None)
+            fw, w, bias, shift, tlo, thi, need = fits or _dense_terms(node, x, fy, weight_bits, per_channel, 0)
             A = _choose_acc(node.name, need, acc_bits)
             lo, hi = _requant_bounds(np.array((bias + tlo).tolist(), dtype=object),
                                      np.array((bias + thi).tolist(), dtype=object), shift, node.relu)
