@@ -2,7 +2,8 @@
 
 Out-of-line API mode (``FFI.set_source`` + ``compile``), built once into a cache
 directory keyed by a SHA-256 of everything that affects the binary (sources, headers in
-the include dirs, cdef, flags, Python and cffi versions). A second call with the same
+the include dirs, cdef, flags, Python and cffi versions, and the CPU when a flag says
+``-march=native``). A second call with the same
 inputs loads the cached ``.so`` without compiling. Builds happen in a private temporary
 directory and are moved into place atomically, so concurrent builders do not collide.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import platform
 import shutil
 import sys
 import tempfile
@@ -36,9 +38,20 @@ def cache_root() -> Path:
     return Path(base) / "spikey" / "cffi"
 
 
+def _cpu() -> str:
+    """What ``-march=native`` compiles for: the machine and its CPU feature flags."""
+    try:
+        flags = next((ln for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                      if ln.startswith(("flags", "Features"))), "")
+    except OSError:
+        flags = ""
+    return platform.machine() + ":" + flags
+
+
 def _key(files: dict, cdef: str, include: str, include_dirs, cflags, ldflags) -> str:
     h = hashlib.sha256()
-    for part in (cdef, include, repr(tuple(cflags)), repr(tuple(ldflags)), sys.version, cffi.__version__):
+    native = _cpu() if any("native" in f for f in cflags) else ""
+    for part in (cdef, include, repr(tuple(cflags)), repr(tuple(ldflags)), sys.version, cffi.__version__, native):
         h.update(part.encode() + b"\0")
     for name in sorted(files):
         h.update(name.encode() + b"\0" + files[name].encode() + b"\0")

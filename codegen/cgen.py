@@ -131,8 +131,18 @@ class _Names:
         return name
 
 
-def generate(qg: ir.QGraph, prefix: str = "spk_model") -> CSources:
-    """Emit ``<prefix>.h`` and ``<prefix>.c`` for the integer IR ``qg``."""
+KERNELS = ("rows", "columns")
+
+
+def generate(qg: ir.QGraph, prefix: str = "spk_model", kernel: str = "rows") -> CSources:
+    """Emit ``<prefix>.h`` and ``<prefix>.c`` for the integer IR ``qg``.
+
+    kernel: "rows" (the multi-row dual-MAC kernels of spikey_fixed.h: Cortex-M) or
+    "columns" (8 rows per vector accumulator, spikey_vec.h: the host, AVX2 when compiled
+    for it). A Dense layer the columns kernel cannot take (int64 accumulator, a negative
+    shift) keeps the rows kernel. Both compute the same integers."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, not {kernel!r}")
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", prefix):
         raise ValueError(f"prefix {prefix!r} is not a C identifier")
     names = _Names()
@@ -156,7 +166,7 @@ def generate(qg: ir.QGraph, prefix: str = "spk_model") -> CSources:
             t = qg.tensors[node.y]
             c = names.take(f"t{k}")
             ref[node.y] = c
-            locals_.append(dict(c=c, name=node.y, size=t.size, frac=t.frac, scale=_scale(t.frac)))
+            locals_.append(dict(c=c, name=node.y, size=t.size, alloc=t.size, frac=t.frac, scale=_scale(t.frac)))
 
     state, layers, luts = [], [], False
     for k, node in enumerate(qg.nodes):
@@ -176,6 +186,12 @@ def generate(qg: ir.QGraph, prefix: str = "spk_model") -> CSources:
             xt = qg.tensors[node.x]
             L.update(x=ref[node.x], n_in=xt.size, n_out=node.w.shape[0], relu=node.relu,
                      xfrac=xt.frac, w_frac=_frac_desc(node.w_frac), **_dense_kernel(node, xt.size))
+            L.update(columns=_dense_columns(node) if kernel == "columns" else None)
+            local = next((t for t in locals_ if t["c"] == L["y"]), None)
+            if L["columns"] and local is not None:   # requantise straight into a padded local
+                local["alloc"] = L["columns"]["out_len"]
+            if L["columns"]:
+                L["columns"]["direct"] = local is not None
         elif isinstance(node, ir.QLSTM):
             luts = True
             xt = qg.tensors[node.x]
@@ -206,7 +222,8 @@ def generate(qg: ir.QGraph, prefix: str = "spk_model") -> CSources:
 
     ctx = dict(prefix=prefix, guard=prefix.upper() + "_H", name=qg.name, digest=qg.digest(),
                inputs=inputs, outputs=outputs, locals=locals_, layers=layers, state=state,
-               dense_w_bits=sorted({L["w_bits"] for L in layers if L["kind"] == "Dense"}),
+               dense_w_bits=sorted({L["w_bits"] for L in layers if L["kind"] == "Dense" and not L["columns"]}),
+               columns=any(L.get("columns") for L in layers),
                luts=luts, sigmoid_lut=_fmt_array(fp.SIGMOID_LUT), tanh_lut=_fmt_array(fp.TANH_LUT))
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
@@ -244,6 +261,36 @@ def _dense_kernel(node: ir.QDense, n_in: int) -> dict:
                 requant=f"spk_requant16_b{A}{'n' if narrow else ''}",
                 narrow=narrow, R=R, full=full, block=block(R), rest=block(n_out - full) if n_out > full else None,
                 units=U, unit=g, tail=tail)
+
+
+COLUMN_LANES = 8   # int32 lanes of one spikey_vec.h vector
+
+
+def column_layout(w: np.ndarray, lanes_total: int) -> np.ndarray:
+    """Flat int16 weights of the columns kernel: input pair ``p`` (inputs 2p, 2p+1), output
+    row ``o`` at ``(p * lanes_total + o) * 2 + k`` holds ``w[o, 2p + k]``; rows past
+    ``n_out`` and an odd last input are zeros (they add nothing)."""
+    w = np.asarray(w, dtype=np.int64)
+    n_out, n_in = w.shape
+    pairs = (n_in + 1) // 2
+    full = np.zeros((lanes_total, 2 * pairs), np.int64)
+    full[:n_out, :n_in] = w
+    return full.reshape(lanes_total, pairs, 2).transpose(1, 0, 2).reshape(-1)
+
+
+def _dense_columns(node: ir.QDense) -> dict | None:
+    """Template data of the columns kernel, or None when the layer needs the rows kernel."""
+    shift = [int(v) for v in node.shift.tolist()]
+    if node.acc_bits != 32 or min(shift) < 0 or max(shift) > 31:
+        return None
+    n_out, n_in = node.w.shape
+    blocks = -(-n_out // COLUMN_LANES)
+    lanes = blocks * COLUMN_LANES
+    pad = lanes - n_out
+    bias = [int(b) + ((1 << (s - 1)) if s > 0 else 0) for b, s in zip(node.bias.tolist(), shift)]
+    return dict(w=_fmt_array(column_layout(node.w, lanes)), w_len=lanes * 2 * ((n_in + 1) // 2),
+                bias=_fmt_array(bias + [0] * pad), shift=_fmt_array(shift + [0] * pad), lanes=lanes,
+                blocks=blocks, pairs=n_in // 2, odd=n_in % 2, out_len=-(-blocks // 2) * 2 * COLUMN_LANES)
 
 
 def _frac_desc(fr) -> str:

@@ -38,9 +38,11 @@ def _check_ranges(pred: Predictor) -> None:
         raise RangeError("out", f"output frac {pred.f_out} too small: mu * 2^(sh - frac) may overflow int32")
 
 
-def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX) -> cgen.CSources:
+def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX, kernel: str = "rows") -> cgen.CSources:
+    """kernel: the network's Dense kernel (codegen.cgen.generate): "rows" for Cortex-M,
+    "columns" for the host."""
     _check_ranges(pred)
-    net = cgen.generate(pred.qg, net_prefix)
+    net = cgen.generate(pred.qg, net_prefix, kernel)
     c = pred.fcfg
     ident = pred.identity()
     peers = [dict(name=n, c=f"{prefix}_zero_{cgen._ident(n)}", size=pred.qg.tensors[n].size,

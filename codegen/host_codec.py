@@ -1,6 +1,7 @@
 """The learned codec compiled for the host: generated predictor + coders + frame API (cffi).
 
-The firmware C (firmware/src, the generated spk_pred/spk_net sources) is compiled
+The firmware C (firmware/src, the generated spk_pred/spk_net sources, the network with the
+host's columns kernel: codegen.cgen, spikey_vec.h) is compiled
 unchanged with a glue that runs the frame API over whole recordings: ``n_chan`` channels
 laid end to end in one int16 array, coded frame by frame (``frame`` samples per channel,
 the channels of a frame one after another), or each channel whole when ``frame`` is 0.
@@ -16,7 +17,9 @@ from .cgen import CSources
 from .toolchain import FIRMWARE
 
 SOURCES = ("bitstream.c", "model_cdf.c", "range_coder.c", "rice_coders.c", "huffman_prior.c", "spikey_codec.c")
-CFLAGS = (*cffi_module.DEFAULT_CFLAGS, "-Wconversion", "-Wno-sign-conversion")
+# The host's own instruction set (AVX2 where it has it: the network's columns kernel,
+# spikey_vec.h); -O3 on top of DEFAULT_CFLAGS' -O2 (the later flag wins).
+CFLAGS = (*cffi_module.DEFAULT_CFLAGS, "-Wconversion", "-Wno-sign-conversion", "-O3", "-march=native")
 
 CDEF = """
 int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uint32_t *n, uint32_t frame,

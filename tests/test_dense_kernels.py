@@ -21,11 +21,11 @@ import test_fixed_m4 as tfm  # noqa: E402
 
 # widths chosen so that n_in % 4 and n_out % 4 (and % 2) take every value
 WIDTHS = [7, 5, 3, 9, 1, 6, 11, 2]
-# (weight bits, per channel, acc_bits, input bound): int16 weights reach int32 accumulators
-# only with small declared inputs
+# (weight bits, per channel, acc_bits, input bound): with "auto", most int16 layers reach
+# int32 accumulators by dropping a weight bit (quantize.INT32_DROP), one stays int64
 CONFIGS = [(8, False, "auto", None), (8, True, 64, None), (16, False, "auto", None), (16, True, "auto", None),
            (16, True, "auto", 0.004)]
-IDS = ["int8-acc32", "int8-perch-acc64", "int16-acc64", "int16-perch-acc64", "int16-perch-small-inputs"]
+IDS = ["int8-auto", "int8-perch-acc64", "int16-auto", "int16-perch-auto", "int16-perch-small-inputs"]
 
 
 def chain_onnx(seed: int) -> onnx.ModelProto:
@@ -111,3 +111,29 @@ def test_m4_kernels_match_reference(tmp_path, bits, per_channel, acc, bound):
             "    return bad > 255 ? 255 : bad;\n}\n")
     r = tfm._run_m4(tmp_path, {**cs.files, "main.c": main})
     assert r.returncode == 0, f"{r.returncode} output values differ between the M4 build and the reference"
+
+
+def _host_avx2() -> bool:
+    try:
+        return " avx2 " in Path("/proc/cpuinfo").read_text().replace("\n", " ")
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("simd", ["portable", pytest.param("avx2", marks=pytest.mark.skipif(
+    not _host_avx2(), reason="this host has no AVX2"))])
+@pytest.mark.parametrize("bits,per_channel,acc,bound", CONFIGS, ids=IDS)
+def test_columns_kernels_match_reference(bits, per_channel, acc, bound, simd):
+    """The host's columns kernel (spikey_vec.h), plain C and AVX2, under UBSan; layers it
+    cannot take (int64 accumulators) keep the rows kernel in the same file."""
+    g, qg, _ = _compile(bits, per_channel, acc, bound)
+    cs = cgen.generate(qg, kernel="columns")
+    flags = [*cffi_module.DEFAULT_CFLAGS, *(["-mavx2"] if simd == "avx2" else ["-mno-avx2"])]
+    mod = cffi_module.build(cs.files, cs.cdef, cs.header, include_dirs=cs.include_dirs, cflags=flags, sanitize=True)
+    inputs = _inputs(g, qg)
+    want, _ = reference.run(qg, inputs)
+    got = tcr.run_c(mod, qg, inputs)
+    for n in qg.outputs:
+        assert np.array_equal(got[n], want[n])
+    columns = sum("columns kernel:" in line for line in cs.files[f"{cs.prefix}.c"].splitlines()) // 2
+    assert columns == sum(n.acc_bits == 32 and min(n.shift) >= 0 for n in qg.nodes if hasattr(n, "w"))
