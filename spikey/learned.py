@@ -13,7 +13,7 @@ and ``spikey.coders``, the specification) and the generated C through cffi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,7 @@ class Model:
     edges: np.ndarray               # Q16 code edges of the coder (int64, 1025)
     family: str
 
-    @property
+    @cached_property                 # a digest of the whole integer IR: computed once
     def identity(self) -> bytes:
         return self.predictor.identity()
 
@@ -75,7 +75,7 @@ def host_codec(model: Model):
     """The model's codec compiled for the host (built once, then loaded from the cffi cache)."""
     from codegen.cgen_predictor import generate
     from codegen.host_codec import HostCodec
-    return HostCodec(generate(model.predictor))
+    return HostCodec(generate(model.predictor, kernel="columns"))
 
 
 def _aligned(pred: np.ndarray) -> np.ndarray:
