@@ -10,19 +10,35 @@
 
 void spk_cdf_init(spk_cdf_model_t *m, const int32_t *edges, uint32_t family)
 {
+    /* floor(2^41 / span) by long division (span = E[1024] - E[0] in [1024, 2^28)) */
+    const uint32_t span = (uint32_t)(edges[SPK_CDF_N_CODES] - edges[0]);
+    uint32_t i, rem = 1u, q = 0u;
+    for (i = 0u; i < 41u; i++) {
+        rem <<= 1;
+        q <<= 1;
+        if (rem >= span) {
+            rem -= span;
+            q |= 1u;
+        }
+    }
     m->edges = edges;
+    m->family = (family == SPK_CDF_LAPLACE) ? (uint32_t)SPK_CDF_LAPLACE : (uint32_t)SPK_CDF_LOGISTIC;
     m->tail = (family == SPK_CDF_LAPLACE) ? spk_cdf_tail_laplace : spk_cdf_tail_logistic;
+    m->span_recip = (q > (1u << 25)) ? (1u << 25) : q;    /* only edges spanning < 1 code unit reach it */
 }
 
-uint32_t spk_cdf_find(const spk_cdf_model_t *m, uint32_t target, uint32_t L, int32_t ls,
-                      uint32_t *c_lo, uint32_t *c_hi)
+/*
+ * The search's slow path (about 2 % of real samples): the guess g missed, C(g) and C(g+1)
+ * are known. Gallop from g toward the target (steps 1, 2, 4, ...), then bisect.
+ */
+uint32_t spk_cdf_find_from(const spk_cdf_model_t *m, uint32_t target, uint32_t L, int32_t ls, uint32_t g,
+                           uint32_t cg, uint32_t cg1, uint32_t *c_lo, uint32_t *c_hi)
 {
     uint32_t lo, hi, clo, chi, step = 1u;
-    const uint32_t c = spk_cdf_eval(m, L, L, ls);
 
-    if (target >= c) {                   /* x >= L */
-        lo = L;
-        clo = c;
+    if (target >= cg1) {                 /* x > g */
+        lo = g + 1u;
+        clo = cg1;
         for (;;) {
             hi = (lo + step < SPK_CDF_N_CODES) ? lo + step : SPK_CDF_N_CODES;
             chi = spk_cdf_eval(m, hi, L, ls);
@@ -33,9 +49,9 @@ uint32_t spk_cdf_find(const spk_cdf_model_t *m, uint32_t target, uint32_t L, int
             clo = chi;
             step <<= 1;
         }
-    } else {                             /* x < L */
-        hi = L;
-        chi = c;
+    } else {                             /* x < g */
+        hi = g;
+        chi = cg;
         for (;;) {
             lo = (hi > step) ? hi - step : 0u;
             clo = spk_cdf_eval(m, lo, L, ls);
