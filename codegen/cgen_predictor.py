@@ -1,15 +1,26 @@
 """The per-channel predictor (codegen/predictor.py) -> C99 sources, and its host build.
 
-    src = generate(pred)                 # CSources: spk_net.{h,c} (cgen) + spk_pred.{h,c}
+    src = generate(pred)                 # CSources: spk_net.{h,c} (cgen; MiddleOut: spk_lat + spk_head) + spk_pred.{h,c}
     hp = HostPredictor(src)              # cffi build (cached); hp.predict(codes) -> (L, log2s_q8)
 
-The network is emitted by :func:`codegen.cgen.generate` (prefix ``spk_net``); the
-features, the input quantisation and the output rule are emitted here from the Jinja
-templates ``predictor.h.j2`` / ``predictor_api.h.j2`` / ``predictor.c.j2``. Same predictor
--> byte-identical files. API (one state per channel):
+The network is emitted by :func:`codegen.cgen.generate` (prefix ``spk_net``; a MiddleOut
+model's as its two halves ``spk_lat`` (u -> latent) and ``spk_head`` ((latent, peer_mean)
+-> out), cut at the latent by codegen.predictor); the features, the input quantisation and
+the output rule are emitted here from the Jinja templates ``predictor.h.j2`` /
+``predictor_api.h.j2`` / ``predictor.c.j2``. Same predictor -> byte-identical files. API
+(one state per channel):
 
     void spk_pred_reset(spk_pred_state_t *s, int32_t first_code);
     void spk_pred_step(spk_pred_state_t *s, int32_t code, int32_t *L, int32_t *log2s_q8);
+    int32_t spk_pred_input(spk_pred_state_t *s, int32_t code, int16_t *u);   /* step's first half: sh */
+    #define SPK_PRED_MIDDLEOUT 0 or 1
+    /* MiddleOut only (SPK_PRED_LATENT = the latent's width): */
+    void spk_pred_latent(spk_pred_state_t *s, const int16_t *u, int16_t *z);
+    void spk_pred_head(spk_pred_state_t *s, int32_t code, int32_t sh, const int16_t *z,
+                       const int16_t *peer_mean, int32_t *L, int32_t *log2s_q8);
+
+step = input + the network + the output rule; for MiddleOut models input + latent + head
+with peer_mean = 0 (the output rule is one static function of spk_pred.c).
 """
 from __future__ import annotations
 
@@ -19,11 +30,13 @@ import numpy as np
 from spikey_train import features as ft
 
 from . import cffi_module, cgen
-from .errors import RangeError
-from .predictor import LOG2S_MAX_Q8, Predictor
+from .errors import RangeError, UnsupportedError
+from .predictor import LATENT, LOG2S_MAX_Q8, Predictor
 
 PREFIX = "spk_pred"
 NET_PREFIX = "spk_net"
+LAT_PREFIX, HEAD_PREFIX = "spk_lat", "spk_head"     # a MiddleOut network's two halves
+PEER_MEAN = "peer_mean"
 FIRMWARE_INCLUDE = cgen.FIXED_H_DIR
 
 
@@ -38,16 +51,39 @@ def _check_ranges(pred: Predictor) -> None:
         raise RangeError("out", f"output frac {pred.f_out} too small: mu * 2^(sh - frac) may overflow int32")
 
 
+def middleout(pred: Predictor) -> bool:
+    """The model has MiddleOut: its network also takes the peers' mean latent."""
+    return bool(pred.middleout)
+
+
+def _middleout_nets(pred: Predictor, kernel: str) -> tuple[cgen.CSources, cgen.CSources]:
+    """The projector (u -> latent) and the head ((latent, peer_mean) -> out) as C: the two
+    halves of the network, cut at the latent (codegen.predictor: latent_qg, head_qg)."""
+    lat_qg, head_qg = pred.latent_qg, pred.head_qg
+    if lat_qg.inputs != ["u"] or lat_qg.outputs != [LATENT] or sorted(head_qg.inputs) != sorted([LATENT, PEER_MEAN]) \
+            or head_qg.outputs != ["out"]:
+        raise UnsupportedError("middleout", "split", "the network must split at the latent into "
+                               "u -> latent and (latent, peer_mean) -> out")
+    z, m = lat_qg.tensors[LATENT], head_qg.tensors[PEER_MEAN]
+    if (z.size, z.frac) != (m.size, m.frac) or head_qg.tensors[LATENT].frac != z.frac:
+        raise UnsupportedError(PEER_MEAN, "format", f"peer_mean ({m.size} x q*2^-{m.frac}) must have the latent's "
+                               f"format ({z.size} x q*2^-{z.frac}) to average peers' latents without rescaling")
+    return cgen.generate(lat_qg, LAT_PREFIX, kernel), cgen.generate(head_qg, HEAD_PREFIX, kernel)
+
+
 def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX, kernel: str = "rows") -> cgen.CSources:
     """kernel: the network's Dense kernel (codegen.cgen.generate): "rows" for Cortex-M,
-    "columns" for the host."""
+    "columns" for the host. A MiddleOut model's network is emitted as its two halves
+    (spk_lat, spk_head) instead of whole (net_prefix): step runs both, with peer_mean = 0."""
     _check_ranges(pred)
-    net = cgen.generate(pred.qg, net_prefix, kernel)
+    mo = middleout(pred)
+    nets = list(_middleout_nets(pred, kernel)) if mo else [cgen.generate(pred.qg, net_prefix, kernel)]
     c = pred.fcfg
     ident = pred.identity()
     peers = [dict(name=n, c=f"{prefix}_zero_{cgen._ident(n)}", size=pred.qg.tensors[n].size,
                   frac=pred.qg.tensors[n].frac) for n in pred.qg.inputs if n != "u"]
     args = {q["name"]: q["c"] for q in peers}
+    latent = pred.qg.tensors[LATENT] if mo else None
     emas = [dict(src="d", shift=s) for s in c.ema_shifts] + [dict(src="d - s->last_d", shift=s) for s in c.ema2_shifts]
 
     def v_of(expr: str) -> str:
@@ -64,12 +100,18 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
                n_ema=c.n_ema, emas=emas, ema_init=c.ema_init, window=c.window, window_k=pred.window_k,
                ema_off=c.window + c.n_wavelet, blocks=_blocks(pred), n_inputs=c.n_inputs, normalise=c.normalise, norm_ema=c.norm_ema,
                sh_max=ft.SH_MAX, f_in=pred.f_in, f_out=pred.f_out, peer_inputs=peers,
-               net_args=["u" if n == "u" else args[n] for n in pred.qg.inputs], v_of=v_of)
+               net_args=["u" if n == "u" else args[n] for n in pred.qg.inputs], v_of=v_of,
+               middleout=mo, lat=LAT_PREFIX, head=HEAD_PREFIX,
+               latent=latent.size if mo else 0, latent_frac=latent.frac if mo else 0,
+               lat_args=["u"], head_args=[{LATENT: "z", PEER_MEAN: "peer_mean"}[n] for n in pred.head_qg.inputs] if mo else [],
+               zero_peer_mean=args.get(PEER_MEAN))
     env = _env()
-    files = dict(net.files)
+    files = {}
+    for net in nets:
+        files.update(net.files)
     files[f"{prefix}.h"] = env.get_template("predictor.h.j2").render(**ctx)
     files[f"{prefix}.c"] = env.get_template("predictor.c.j2").render(**ctx)
-    cdef = net.cdef + env.get_template("predictor_api.h.j2").render(**ctx)
+    cdef = "".join(net.cdef for net in nets) + env.get_template("predictor_api.h.j2").render(**ctx)
     return cgen.CSources(prefix=prefix, files=files, cdef=cdef, header=f"{prefix}.h")
 
 
@@ -138,6 +180,9 @@ def _blocks(pred: Predictor) -> list[dict]:
 
 HOST_GLUE_CDEF = """void spk_pred_host_run(const int16_t *codes, int32_t n, int32_t *L, int32_t *log2s_q8);
 void spk_pred_host_features(const int16_t *codes, int32_t n, int32_t m, int32_t *value, int32_t *sh);
+void spk_pred_host_inputs(const int16_t *codes, int32_t n, int16_t *u, int32_t *sh);
+int spk_pred_host_split(const int16_t *codes, int32_t n, const int16_t *peer_mean, int16_t *z,
+                        int32_t *L, int32_t *log2s_q8);
 """
 HOST_GLUE = r"""#include "spk_pred.h"
 
@@ -164,6 +209,42 @@ static void spk_pred_host_features(const int16_t *codes, int32_t n, int32_t m, i
     for (t = 0; t < n; t++)
         sh[t] = spk_pred_features(&s, codes[t], &value[t * m]);
 }
+
+/* The network input u (SPK_PRED_INPUTS values per sample) and sh through spk_pred_input. */
+static void spk_pred_host_inputs(const int16_t *codes, int32_t n, int16_t *u, int32_t *sh)
+{
+    spk_pred_state_t s;
+    int32_t t;
+    if (n <= 0)
+        return;
+    spk_pred_reset(&s, codes[0]);
+    for (t = 0; t < n; t++)
+        sh[t] = spk_pred_input(&s, codes[t], &u[t * SPK_PRED_INPUTS]);
+}
+
+/* MiddleOut: a whole file through input + latent + head, with peer_mean[t * LATENT ..] at
+ * step t; the latents into z (n x LATENT). Returns 0 (nothing done) without MiddleOut. */
+static int spk_pred_host_split(const int16_t *codes, int32_t n, const int16_t *peer_mean, int16_t *z,
+                               int32_t *L, int32_t *log2s_q8)
+{
+#if SPK_PRED_MIDDLEOUT
+    spk_pred_state_t s;
+    int16_t u[SPK_PRED_INPUTS];
+    int32_t t, sh;
+    if (n <= 0)
+        return 1;
+    spk_pred_reset(&s, codes[0]);
+    for (t = 0; t < n; t++) {
+        sh = spk_pred_input(&s, codes[t], u);
+        spk_pred_latent(&s, u, &z[t * SPK_PRED_LATENT]);
+        spk_pred_head(&s, codes[t], sh, &z[t * SPK_PRED_LATENT], &peer_mean[t * SPK_PRED_LATENT], &L[t], &log2s_q8[t]);
+    }
+    return 1;
+#else
+    (void)codes; (void)n; (void)peer_mean; (void)z; (void)L; (void)log2s_q8;
+    return 0;
+#endif
+}
 """
 
 
@@ -186,6 +267,32 @@ class HostPredictor:
         self.lib.spk_pred_host_run(self.ffi.from_buffer("int16_t[]", x), len(x),
                                    self.ffi.from_buffer("int32_t[]", L), self.ffi.from_buffer("int32_t[]", ls))
         return L.astype(np.int64), ls.astype(np.int64)
+
+    def inputs(self, codes, n_inputs: int) -> tuple[np.ndarray, np.ndarray]:
+        """(u (n, n_inputs), sh (n,)) as spk_pred_input computes them, int64."""
+        x = np.ascontiguousarray(codes, dtype=np.int16)
+        u = np.zeros((len(x), n_inputs), np.int16)
+        sh = np.zeros(len(x), np.int32)
+        self.lib.spk_pred_host_inputs(self.ffi.from_buffer("int16_t[]", x), len(x),
+                                      self.ffi.from_buffer("int16_t[]", u), self.ffi.from_buffer("int32_t[]", sh))
+        return u.astype(np.int64), sh.astype(np.int64)
+
+    def split(self, codes, peer_mean) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """MiddleOut: (L, log2s_q8, z) through spk_pred_input + spk_pred_latent + spk_pred_head
+        with ``peer_mean`` (n, latent) at each step; int64."""
+        x = np.ascontiguousarray(codes, dtype=np.int16)
+        m = np.ascontiguousarray(peer_mean, dtype=np.int16)
+        z = np.zeros(m.shape, np.int16)
+        L = np.zeros(len(x), np.int32)
+        ls = np.zeros(len(x), np.int32)
+        if m.shape[0] != len(x):
+            raise ValueError("peer_mean needs one row per code")
+        ok = self.lib.spk_pred_host_split(self.ffi.from_buffer("int16_t[]", x), len(x), self.ffi.from_buffer("int16_t[]", m),
+                                          self.ffi.from_buffer("int16_t[]", z), self.ffi.from_buffer("int32_t[]", L),
+                                          self.ffi.from_buffer("int32_t[]", ls))
+        if not ok:
+            raise ValueError("the predictor has no MiddleOut")
+        return L.astype(np.int64), ls.astype(np.int64), z.astype(np.int64)
 
     def features(self, codes, n_values: int) -> tuple[np.ndarray, np.ndarray]:
         """(values (n, n_values), sh (n,)) as spk_pred_features computes them, int64."""

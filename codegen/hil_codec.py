@@ -2,14 +2,16 @@
 
     elf = build_codec_elf(sources, meta)                   # generated predictor + runtime + HIL main
     run = run_hil_codec(elf, [codes], workdir)             # per-file: one stream per channel
-    run = run_hil_codec(elf, [a, b, c], workdir, joint=True)   # joint frames on one stream
+    run = run_hil_codec(elf, [a, b, c], workdir, joint=True, peers=P)   # one joint stream, time-major
     run.payloads, run.frame_insns, run.joint_insns, run.total
 
 The HIL main reads ``input.spk`` (a small header, then the codes in coding order: see
 hil_codec.c), encodes with the frame API exactly as the implant would and writes the
 payload(s) to ``payload.bin``; each must equal spikey.learned.LearnedCodec.encode_channels
-(per file: ``[codes]`` with frame 0; joint: the channels with the frame). Instruction
-counts: QEMU -icount + the CMSDK timer around every spk_codec_encode call (codegen/cortex_m.py).
+(per file: ``[codes]`` with frame 0; joint: the channels with the frame and the MiddleOut
+peers, time-major through spk_codec_encode_step). Instruction counts: QEMU -icount + the
+CMSDK timer around every spk_codec_encode call (per file) or every joint frame's
+spk_codec_encode_step calls (codegen/cortex_m.py).
 """
 from __future__ import annotations
 
@@ -30,6 +32,8 @@ CODER_IDS = {"rice_fixed": 2, "rice_scaled": 3, "range": 4, "huffman_prior": 5}
 FAMILY_IDS = {"logistic": 0, "laplace": 1}
 ENCODE_ROOT = "spk_codec_encode"
 DEFAULT_MAX_CHANNELS = 4
+DEFAULT_MAX_PEERS = 8
+VERSION = 2
 
 
 def model_source(meta: dict) -> str:
@@ -56,10 +60,12 @@ def codec_files(predictor_files: dict, meta: dict) -> dict:
 
 
 def build_codec_elf(predictor_files: dict, meta: dict, target="cortex-m4", *, frame: int = cortex_m.DEFAULT_FRAME,
-                    max_channels: int = DEFAULT_MAX_CHANNELS, huffman: bool = True, quiet: bool = False,
-                    defines: tuple[str, ...] = (), build_dir=None, name: str = "hil_codec") -> cortex_m.ElfBuild:
+                    max_channels: int = DEFAULT_MAX_CHANNELS, max_peers: int = DEFAULT_MAX_PEERS, huffman: bool = True,
+                    quiet: bool = False, defines: tuple[str, ...] = (), build_dir=None,
+                    name: str = "hil_codec") -> cortex_m.ElfBuild:
     """Cross-compile the learned codec + startup + hil_codec.c (cached by a hash of the inputs)."""
-    defs = (f"SPK_HIL_MAX_CHANNELS={int(max_channels)}u", f"SPK_HIL_HUFFMAN={1 if huffman else 0}", *defines)
+    defs = (f"SPK_HIL_MAX_CHANNELS={int(max_channels)}u", f"SPK_HIL_MAX_PEERS={int(max_peers)}u",
+            f"SPK_HIL_HUFFMAN={1 if huffman else 0}", *defines)
     return cortex_m.build_elf(target, build_dir, frame=frame, defines=defs, name=name, quiet=quiet,
                               hil_sources=HIL_SOURCES, generated=codec_files(predictor_files, meta))
 
@@ -67,7 +73,7 @@ def build_codec_elf(predictor_files: dict, meta: dict, target="cortex-m4", *, fr
 @dataclass
 class CodecRun:
     payloads: list                   # bytes per stream (per-file: one per channel; joint: one)
-    frames: np.ndarray               # per encode call: (stream, joint frame, channel, samples, insns)
+    frames: np.ndarray               # per encode call / joint frame: (stream, frame, channel (joint: 0), samples, insns)
     total: dict
     calib: dict
     qemu: cortex_m.QemuResult
@@ -87,7 +93,7 @@ class CodecRun:
 
     @property
     def joint_insns(self) -> np.ndarray:
-        """Instructions per joint frame (the sum of its channels' calls); per-file: = frame_insns."""
+        """Instructions per joint frame (its F time steps of every channel); per-file: = frame_insns."""
         if not self.joint or not len(self.frames):
             return self.frame_insns
         return np.bincount(self.frames[:, 1], weights=self.frames[:, 4]).astype(np.int64)
@@ -105,25 +111,39 @@ class CodecRun:
         return int(self.frame_insns.max()) if len(self.frames) else 0
 
 
-def write_input(path, channels: list, *, joint: bool, coder: str | int, frame: int, params=None) -> None:
-    """input.spk: header + codes in coding order (see firmware/hil/hil_codec.c)."""
-    from spikey.learned import _frames
+def time_major(channels: list) -> np.ndarray:
+    """The codes of a joint stream in coding order: for t = 0, 1, ...: x_c[t] of every
+    channel with t < n_c, in index order (spikey.learned's joint order)."""
+    n = max((len(c) for c in channels), default=0)
+    grid = np.zeros((n, len(channels)), np.int64)
+    live = np.zeros((n, len(channels)), bool)
+    for c, x in enumerate(channels):
+        grid[:len(x), c], live[:len(x), c] = x, True
+    return grid[live]
+
+
+def write_input(path, channels: list, *, joint: bool, coder: str | int, frame: int, params=None,
+                peers=None) -> None:
+    """input.spk: header + codes in coding order (see firmware/hil/hil_codec.c). peers: the
+    joint stream's (channels, K) MiddleOut peers (-1 = none), or None (K = 0)."""
     chans = [np.asarray(c, dtype=np.int64) for c in channels]
     coder_id = CODER_IDS[coder] if isinstance(coder, str) else int(coder)
     params = list(params) if params is not None else [0] * len(chans)
-    head = struct.pack(f"<6I{len(chans)}I{len(chans)}I", MAGIC, 1, 1 if joint else 0, coder_id, frame, len(chans),
-                       *[len(c) for c in chans], *params)
+    p = np.zeros((len(chans), 0), np.int64) if peers is None or not joint else \
+        np.asarray(peers, np.int64).reshape(len(chans), -1)
+    head = struct.pack(f"<7I{len(chans)}I{len(chans)}I{p.size}i", MAGIC, VERSION, 1 if joint else 0, coder_id, frame,
+                       len(chans), p.shape[1], *[len(c) for c in chans], *params, *p.reshape(-1).tolist())
     if joint:
-        order = _frames([len(c) for c in chans], frame)
-        body = np.concatenate([chans[c][a:b] for c, a, b in order]) if order else np.zeros(0)
+        body = time_major(chans)
     else:
         body = np.concatenate(chans) if chans else np.zeros(0)
     Path(path).write_bytes(head + np.asarray(body, dtype="<i2").tobytes())
 
 
 def run_hil_codec(elf: cortex_m.ElfBuild, channels: list, workdir, *, joint: bool = False, coder: str | int = "range",
-                  frame: int | None = None, params=None, timeout: float = 300.0) -> CodecRun:
-    """Encode the channels on the target (per-file streams, or one joint stream).
+                  frame: int | None = None, params=None, peers=None, timeout: float = 300.0) -> CodecRun:
+    """Encode the channels on the target (per-file streams, or one joint stream with the
+    MiddleOut ``peers``, (channels, K) or None).
 
     Raises BuildError unless the run ends with status 0 and complete, consistent records."""
     work = Path(workdir)
@@ -132,7 +152,7 @@ def run_hil_codec(elf: cortex_m.ElfBuild, channels: list, workdir, *, joint: boo
     for stale in ("payload.bin", "input.s16"):
         if (work / stale).exists():
             (work / stale).unlink()
-    write_input(work / "input.spk", channels, joint=joint, coder=coder, frame=frame, params=params)
+    write_input(work / "input.spk", channels, joint=joint, coder=coder, frame=frame, params=params, peers=peers)
     res = cortex_m.run_qemu(elf, work, timeout)
     if res.status != "ok":
         raise BuildError(res.describe())
@@ -189,6 +209,16 @@ SYNTH_FALLBACK = "spikey_train.recordings.synth.generate(3, 2, seed=1)"
 TRACE_FRAMES = 1           # one traced frame per recording: ~200k instructions each for a ~3k insn/sample model
 
 
+def joint_peers(meta: dict, pred, chans: list):
+    """The joint check's MiddleOut peers, as the encoder computes them from the channels
+    (spikey.codec.joint_peers, at the synthetic recordings' rate); None without MiddleOut."""
+    if not getattr(pred, "middleout", False):
+        return None
+    from spikey.codec import joint_peers as peers_of
+    from spikey_train.recordings.synth import SAMPLE_RATE
+    return peers_of(chans, int(meta["model"]["peers"]), SAMPLE_RATE)
+
+
 def check_recordings(meta: dict, files: int = REPORT_FILES, data_dir=None):
     """[(name, codes, wav_bytes)] of the model's first validation files, or synthetic channels; + description."""
     from spikey_train.recordings import read_wav, synth, to_codes
@@ -221,12 +251,14 @@ def measure_codec(model_dir, meta: dict, pred, predictor_files: dict, out: Path 
     model = model_from_predictor(model_dir, meta, pred)
     host = LearnedCodec(coder="range", model=model)
     ref = LearnedCodec(coder="range", reference=True, model=model)
-    elf = build_codec_elf(predictor_files, meta, target, max_channels=max(len(recs), 1), huffman=False)
-    log(f"codegen: running {elf.elf.name} in QEMU on {desc}")
     chans = [c for _, c, _ in recs]
+    peers = joint_peers(meta, pred, chans)
+    elf = build_codec_elf(predictor_files, meta, target, max_channels=max(len(recs), 1),
+                          max_peers=max(peers.shape[1] if peers is not None else 0, 1), huffman=False)
+    log(f"codegen: running {elf.elf.name} in QEMU on {desc}")
     with tempfile.TemporaryDirectory(prefix="spikey-codec-") as tmp:
         per_file = run_hil_codec(elf, chans, Path(tmp) / "per-file")
-        joint = run_hil_codec(elf, chans, Path(tmp) / "joint", joint=True)
+        joint = run_hil_codec(elf, chans, Path(tmp) / "joint", joint=True, peers=peers)
         again = run_hil_codec(elf, chans[:1], Path(tmp) / "again")
     rows = []
     for (fname, x, wav_bytes), payload in zip(recs, per_file.payloads):
@@ -236,8 +268,8 @@ def measure_codec(model_dir, meta: dict, pred, predictor_files: dict, out: Path 
                              f"({len(r)} B) differ")
         rows.append({"file": fname, "samples": len(x), "payload_bytes": len(payload), "wav_bytes": wav_bytes,
                      "three_way_equal": True})
-    jh = host.encode_channels(chans, elf.frame)
-    jr = ref.encode_channels(chans, elf.frame)
+    jh = host.encode_channels(chans, elf.frame, peers=peers)
+    jr = ref.encode_channels(chans, elf.frame, peers=peers)
     if not joint.payload == jh == jr:
         raise BuildError("joint stream: QEMU payload, host C and Python reference differ")
     first = per_file.frames[per_file.frames[:, 0] == 0][:, 4]
@@ -258,8 +290,9 @@ def measure_codec(model_dir, meta: dict, pred, predictor_files: dict, out: Path 
                   "insns_per_joint_frame_mean": float(joint.joint_insns[:-1].mean()) if len(joint.joint_insns) > 1
                   else float(joint.joint_insns.mean()),
                   "insns_worst_joint_frame": int(joint.joint_insns.max()),
-                  "how": "a joint frame = every channel's frame on one stream; its count is the sum of the "
-                         "channels' encode calls"},
+                  "middleout_peers": None if peers is None else int(peers.shape[1]),
+                  "how": f"a joint frame = {elf.frame} time steps of every channel on one stream, time-major "
+                         "(spk_codec_encode_step per step); counted around the frame's step calls"},
         "repeatable": {"equal": True, "how": "the first recording encoded twice in separate QEMU runs: "
                                              "identical per-frame counts"},
         "three_way": {"per_file_streams": len(rows), "joint_streams": 1, "equal": True,

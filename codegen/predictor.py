@@ -17,8 +17,13 @@ semantics are docs/fixed-point.md section 8 ("Predictor"):
    where ``rescale(q, s) = rshr(q, s)`` for ``s >= 0`` and ``q * 2**-s`` otherwise.
 
 Features are functions of the codes only, so the whole file is one batch (an LSTM's
-state runs inside the reference's time loop). MiddleOut models run per file
-(``peer_mean`` = 0, declared zero to the range analysis).
+state runs inside the reference's time loop).
+
+MiddleOut models: the network splits exactly at the latent into the projector
+(``latent_qg``: u -> latent) and the head (``head_qg``: latent, peer_mean -> out);
+``peer_mean`` has the latent's format (frac and legal bounds). Per file, peer_mean = 0;
+in a joint stream (:meth:`Predictor.predict_joint`) it is :func:`peer_mean` of the peers'
+latents at the same time step (docs/fixed-point.md section 8).
 """
 from __future__ import annotations
 
@@ -37,6 +42,7 @@ from spikey_train import features as ft
 
 from . import fixedpoint as fp
 from . import ir, onnx_frontend, quantize, reference
+from .reference import run_float
 from .errors import RangeError, UnsupportedError
 
 CODE_MAX = 1023
@@ -45,6 +51,7 @@ F_IN_MAX = 12                     # u_q's frac: value * 2**F_IN must fit int32 (
 INT32_MAX = (1 << 31) - 1
 K_WINDOW, K_WAVELET, K_EMA = 0, ft.Q_FEAT, ft.Q_EMA
 SH_DIVISOR_SHIFT = 2              # the last input is sh / 4
+LATENT = "latent"                 # the tensor at which a MiddleOut network splits
 
 
 @dataclass(frozen=True)
@@ -71,9 +78,26 @@ class Predictor:
     lo_q15: np.ndarray
     hi_q15: np.ndarray
     levels: list                  # [FirLevel]
-    qg: ir.QGraph                 # network: input "u" (+ "peer_mean" = 0), output "out"
+    qg: ir.QGraph                 # network: input "u" (+ "peer_mean"), output "out"
     graph: ir.Graph               # its float IR (for the loss report)
     log2s_min_q8: int
+
+    @property
+    def middleout(self) -> bool:
+        """A MiddleOut network whose messages are the peers' latents (joint streams); a
+        zero-lag model's wider messages are not built: it codes per file only (peer_mean 0)."""
+        t = self.qg.tensors
+        return "peer_mean" in self.qg.inputs and LATENT in t and t["peer_mean"].size == t[LATENT].size
+
+    @property
+    def latent_qg(self) -> ir.QGraph:
+        """MiddleOut models: the projector, u -> latent (the nodes of qg that compute it)."""
+        return sub_graph(self.qg, ["u"], [LATENT])
+
+    @property
+    def head_qg(self) -> ir.QGraph:
+        """MiddleOut models: the head, (latent, peer_mean) -> out."""
+        return sub_graph(self.qg, [LATENT, "peer_mean"], ["out"])
 
     @property
     def f_in(self) -> int:
@@ -107,6 +131,38 @@ class Predictor:
         out = outs["out"][0]
         return self.outputs(x, out[:, 0], out[:, 1], sh)
 
+    def predict_joint(self, channels: list, peers: np.ndarray | None) -> list:
+        """[(L, log2s_q8)] per channel of a joint stream: row t predicts x_c[t+1] from x_c[0..t]
+        and, for MiddleOut models, the peer mean over the K slots ``peers[c]`` (-1: none) of
+        the latents z_p(t) of the peers that still have a sample at t."""
+        xs = [np.asarray(c, dtype=np.int64) for c in channels]
+        if not self.middleout:
+            return [self.predict(x) if len(x) else (np.zeros(0, np.int64),) * 2 for x in xs]
+        feats = [integer_features(x, self.fcfg, self.lin) if len(x) else None for x in xs]
+        z = []
+        for f in feats:
+            if f is None:
+                z.append(np.zeros((0, self.qg.tensors[LATENT].size), np.int64))
+                continue
+            outs, _ = reference.run(self.latent_qg, {"u": self.quantize_inputs(*f)[None]})
+            z.append(outs[LATENT][0])
+        peers = np.zeros((len(xs), 0), np.int64) if peers is None else np.asarray(peers, np.int64)
+        result = []
+        for c, (x, f) in enumerate(zip(xs, feats)):
+            if f is None:
+                result.append((np.zeros(0, np.int64),) * 2)
+                continue
+            total = np.zeros_like(z[c])
+            for p in peers[c].tolist():
+                if p >= 0:
+                    n = min(len(x), len(z[p]))
+                    total[:n] += z[p][:n]
+            m = peer_mean(total, peers.shape[1])
+            outs, _ = reference.run(self.head_qg, {LATENT: z[c][None], "peer_mean": m[None]})
+            out = outs["out"][0]
+            result.append(self.outputs(x, out[:, 0], out[:, 1], f[1]))
+        return result
+
     def _feeds(self, uq: np.ndarray) -> dict:
         feeds = {"u": uq[None]}
         for n in self.qg.inputs:
@@ -126,6 +182,38 @@ class Predictor:
         L = np.clip(x + rescale(mu_q, self.f_out - sh), 0, CODE_MAX)
         ls8 = rescale(ls_q, np.full_like(sh, self.f_out - ft.Q_EMA)) + (sh << 8)
         return L, np.clip(ls8, self.log2s_min_q8, LOG2S_MAX_Q8)
+
+
+def peer_mean(total, k: int):
+    """The MiddleOut peer mean: the sum ``total`` (int64) of the latents of the peers that
+    speak, over all ``k`` peer slots (a slot with no peer, or whose channel has ended, counts
+    as zeros: as in training), rounded half up: ``floor((2 * total + k) / (2 * k))``; 0 when
+    k is 0. |2 * total + k| <= 2^17 k: int32 in the C for k <= 2^13."""
+    total = np.asarray(total, dtype=np.int64)
+    if k <= 0:
+        return np.zeros_like(total)
+    return (2 * total + k) // (2 * k)
+
+
+def sub_graph(qg: ir.QGraph, inputs: list, outputs: list) -> ir.QGraph:
+    """The nodes of ``qg`` that compute ``outputs`` from ``inputs``: a cut of the graph with
+    the same integer nodes (so the two halves of a split compute what the whole does)."""
+    need, nodes = set(outputs), []
+    for node in reversed(qg.nodes):
+        if node.y in need:
+            nodes.append(node)
+            srcs = list(node.xs) if isinstance(node, ir.QConcat) else \
+                [node.a, node.b] if isinstance(node, ir.QAdd) else [node.x]
+            need |= {x for x in srcs if x not in inputs}
+    nodes.reverse()
+    made = {n.y for n in nodes} | set(inputs)
+    missing = sorted(need - made)
+    if missing:
+        raise UnsupportedError(missing[0], "tensor", f"not computable from {inputs}")
+    lstm = {n.name for n in nodes if isinstance(n, ir.QLSTM)}
+    names = made | {t for n in nodes for t in getattr(n, "xs", [])}
+    return ir.QGraph(list(inputs), list(outputs), {k: v for k, v in qg.tensors.items() if k in names}, nodes,
+                     [st for st in qg.state if st[0].rsplit(".", 1)[0] in lstm], qg.name)
 
 
 def rescale(q, s):
@@ -205,10 +293,10 @@ def _float_graph(model, meta: dict) -> ir.Graph:
     g = onnx_frontend.load(_state_as_struct(model), meta.get("name", "model"))
     extra = set(g.inputs) - {"u", "peer_mean"}
     if extra:
-        raise UnsupportedError(sorted(extra)[0], "input", "the predictor feeds only u (and peer_mean = 0)")
+        raise UnsupportedError(sorted(extra)[0], "input", "the predictor feeds only u (and peer_mean)")
     if "out" not in g.outputs:
         raise UnsupportedError("out", "output", "the graph has no output 'out'")
-    g.outputs = ["out"]           # per-file coding needs only (mu, ls); the latent stays internal
+    g.outputs = ["out"]           # the coder needs only (mu, ls); the latent stays internal
     return g
 
 
@@ -259,9 +347,16 @@ def compile_model(model_dir: str | Path, calib_codes: list[np.ndarray], weight_b
     u = np.concatenate([float_inputs(np.asarray(c, np.int64), fcfg, lin) for c in calib_codes])
     calib = {"u": u[None]}
     frac, bounds = {"u": choose_f_in(u, input_value_bound(fcfg, lin, levels))}, {}
-    if "peer_mean" in g.inputs:
+    if "peer_mean" in g.inputs:   # per file only (zero-lag messages): peer_mean = 0, declared [0, 0]
         calib["peer_mean"] = np.zeros((1, len(u), g.sizes["peer_mean"]))
         frac["peer_mean"], bounds["peer_mean"] = 0, (0.0, 0.0)
+    if "peer_mean" in g.inputs and g.sizes["peer_mean"] == g.sizes.get(LATENT):   # joint: the latent's format
+        lat = quantize.quantize(g, calib, weight_bits=weight_bits, per_channel=per_channel,
+                                input_frac=frac, input_bounds=bounds).tensors[LATENT]
+        calib["peer_mean"] = run_float(g, calib, return_all=True)[LATENT]   # a peer's latent: like one's own
+        frac["peer_mean"] = lat.frac
+        bounds["peer_mean"] = (np.ldexp(lat.lo.astype(np.float64), -lat.frac),
+                               np.ldexp(lat.hi.astype(np.float64), -lat.frac))
     qg = quantize.quantize(g, calib, weight_bits=weight_bits, per_channel=per_channel,
                            input_frac=frac, input_bounds=bounds)
     min_q8 = int(math.floor(meta["output"]["min_log2_scale"] * 256 + 0.5))

@@ -39,12 +39,28 @@ def encode_recording(rec: Recording, codec=baseline) -> bytes:
     return container.pack(container.Stream(codec.CODEC_ID, codec.MODEL_ID, [_channel(rec)], payload))
 
 
+def joint_peers(codes: list, k: int, rate: int, seconds: float = 1.0) -> np.ndarray:
+    """The MiddleOut topology of a joint stream, from its own channels: each channel's ``k``
+    nearest by activity over the first ``seconds`` that every channel has
+    (spikey_train.topology); all -1 when that is under 2 samples or there is one channel."""
+    from spikey_train.topology import activity_distance, peers
+    n = min(min(len(c) for c in codes), max(int(rate * seconds), 2))
+    if n < 2 or len(codes) < 2:
+        return np.full((len(codes), k), -1, np.int64)
+    return peers(activity_distance(np.stack([np.asarray(c[:n]) for c in codes])), k)
+
+
 def encode_joint(recordings: dict, codec, frame: int) -> bytes:
-    """Several simultaneous recordings (name -> Recording) in one stream of joint frames."""
+    """Several simultaneous recordings (name -> Recording) in one stream of joint frames:
+    time-major, with the MiddleOut peers when the codec's model has MiddleOut."""
     names = sorted(recordings)
-    payload = codec.encode_channels([to_codes(recordings[n].samples) for n in names], frame)
+    codes = [to_codes(recordings[n].samples) for n in names]
+    peers = None
+    if getattr(codec, "middleout", False):
+        peers = joint_peers(codes, codec.model.meta["model"]["peers"], recordings[names[0]].sample_rate)
+    payload = codec.encode_channels(codes, frame, peers)
     return container.pack(container.Stream(codec.CODEC_ID, codec.MODEL_ID,
-                                           [_channel(recordings[n], n) for n in names], payload, frame))
+                                           [_channel(recordings[n], n) for n in names], payload, frame, peers))
 
 
 def _codec_for(s: container.Stream, model=None, reference: bool = False):
@@ -79,7 +95,7 @@ def decode_channels(data: bytes, model=None, reference: bool = False) -> list:
     if s.frame == 0 and len(lengths) == 1 and hasattr(codec, "decode_codes"):
         decoded = [codec.decode_codes(s.payload, lengths[0])]
     elif hasattr(codec, "decode_channels"):
-        decoded = codec.decode_channels(s.payload, lengths, s.frame)
+        decoded = codec.decode_channels(s.payload, lengths, s.frame, s.peers)
     else:
         raise CodecError(f"bitstream holds {len(lengths)} channels; the {codec.NAME} codec codes one")
     return [(c.name, _restore(c, codes)) for c, codes in zip(s.channels, decoded)]

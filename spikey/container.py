@@ -8,8 +8,11 @@ Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstrea
                            rice_fixed, rice_scaled, range, huffman_prior
     model id     8 bytes   identity of the integer codec (model and coder semantics)
     channels     varint
-    frame        varint    joint streams: samples per channel per frame, the channels of a
-                           frame coded one after another; 0: one channel, coded whole
+    frame        varint    joint streams: samples per channel per frame (the implant's packet),
+                           coded time-major: each time step's channels in index order;
+                           0: one channel, coded whole
+    peers        joint streams only (frame > 0): varint K, then per channel K varints
+                 (peer index + 1, 0 = none): the MiddleOut topology; K = 0 without MiddleOut
     per channel:
       name         varint length + UTF-8 (empty for a single file)
       samples      varint
@@ -34,7 +37,8 @@ import numpy as np
 from .errors import CodecError
 
 MAGIC = b"SPKY"
-CONTAINER_VERSION = 1
+CONTAINER_VERSION = 2
+MAX_PEERS = 64
 HEADER_CANONICAL, HEADER_VERBATIM = 0, 1
 
 
@@ -57,6 +61,7 @@ class Stream:
     channels: list
     payload: bytes
     frame: int = 0
+    peers: np.ndarray | None = None      # joint streams: (channels, K) int64, -1 = none
     version: int = field(default=CONTAINER_VERSION)
 
 
@@ -114,6 +119,11 @@ def pack(s: Stream) -> bytes:
     out = bytearray(MAGIC)
     out += struct.pack("<BB", s.version, s.codec) + s.model_id
     out += _varint(len(s.channels)) + _varint(s.frame)
+    if s.frame:
+        peers = np.zeros((len(s.channels), 0), np.int64) if s.peers is None else np.asarray(s.peers, np.int64)
+        out += _varint(peers.shape[1])
+        for p in peers.reshape(-1).tolist():
+            out += _varint(p + 1)
     for c in s.channels:
         out += _pack_channel(c)
     out += _varint(len(s.payload)) + s.payload
@@ -165,8 +175,16 @@ def unpack(data: bytes) -> Stream:
     n_channels, frame = r.varint(), r.varint()
     if n_channels > len(data):
         raise CodecError("corrupt bitstream: more channels than bytes")
+    peers = None
+    if frame:
+        k = r.varint()
+        if k > MAX_PEERS:
+            raise CodecError(f"corrupt bitstream: {k} peers per channel (at most {MAX_PEERS})")
+        peers = np.array([r.varint() for _ in range(n_channels * k)], dtype=np.int64).reshape(n_channels, k) - 1
+        if peers.size and peers.max() >= n_channels:
+            raise CodecError("corrupt bitstream: a peer index past the last channel")
     channels = [_unpack_channel(r) for _ in range(n_channels)]
     payload = r.take(r.varint())
     if r.pos != len(r.data):
         raise CodecError("corrupt bitstream: trailing bytes")
-    return Stream(codec, model_id, channels, payload, frame)
+    return Stream(codec, model_id, channels, payload, frame, peers)

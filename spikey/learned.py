@@ -27,6 +27,7 @@ from .coders.registry import coders_for_model
 from .errors import CodecError
 
 DEFAULT_MODEL = Path(spikey_train.__file__).parent / "models" / "default"
+MIDDLEOUT_MODEL = DEFAULT_MODEL.parent / "joint-middleout"   # the bundled MiddleOut model (joint streams)
 DEFAULT_CODER = "range"
 JOINT_CODERS = ("range",)           # coders whose joint streams the reference also writes
 JOINT_FRAME = 64                    # samples per channel per frame in joint streams
@@ -84,7 +85,11 @@ def _aligned(pred: np.ndarray) -> np.ndarray:
 
 
 class ReferenceStream:
-    """The integer predictor one sample at a time (the decoder's view of the reference)."""
+    """The integer predictor one sample at a time (the decoder's view of the reference).
+
+    ``step`` is the per-file predictor (peer mean 0). MiddleOut models in a joint stream
+    split it: ``advance`` (features and projector: the latent z), then ``head`` with the
+    peers' mean."""
 
     def __init__(self, predictor):
         self.p = predictor
@@ -97,19 +102,42 @@ class ReferenceStream:
         sh = np.array([sh], dtype=np.int64)
         uq = self.p.quantize_inputs(values[None].astype(np.int64), sh)
         outs, self.state = reference.run(self.p.qg, self.p._feeds(uq), self.state)
-        out = outs["out"][0]
+        return self._out(code, outs["out"][0], sh)
+
+    def _out(self, code: int, out: np.ndarray, sh: np.ndarray) -> tuple[int, int]:
         L, ls = self.p.outputs(np.array([code], dtype=np.int64), out[:, 0], out[:, 1], sh)
         return int(L[0]), int(ls[0])
 
+    def advance(self, code: int) -> np.ndarray:
+        """MiddleOut: take x[t]; returns the latent z(t) (int64, latent width)."""
+        from codegen import reference
+        from codegen.predictor import LATENT
+        values, sh = self.features.step_integer(code)
+        self.code, self.sh = code, np.array([sh], dtype=np.int64)
+        uq = self.p.quantize_inputs(values[None].astype(np.int64), self.sh)
+        outs, self.state = reference.run(self.p.latent_qg, {"u": uq[None]}, self.state)
+        self.z = outs[LATENT][0]
+        return self.z[0]
 
-def _frames(lengths: list, frame: int):
-    """(channel, start, stop) in coding order: channel after channel within each frame."""
-    if frame == 0:
-        return [(c, 0, n) for c, n in enumerate(lengths)]
-    order = []
-    for start in range(0, max(lengths, default=0), frame):
-        order += [(c, start, min(start + frame, n)) for c, n in enumerate(lengths) if start < n]
-    return order
+    def head(self, mean: np.ndarray) -> tuple[int, int]:
+        """MiddleOut: the prediction for x[t+1] from z(t) and the peers' mean."""
+        from codegen import reference
+        from codegen.predictor import LATENT
+        outs, _ = reference.run(self.p.head_qg, {LATENT: self.z[None], "peer_mean": mean[None, None]})
+        return self._out(self.code, outs["out"][0], self.sh)
+
+
+def _time_major(lengths: list) -> tuple[np.ndarray, np.ndarray]:
+    """(channel, t) of every code of a joint stream in coding order: time step after time
+    step, the channels that still have a sample at t in index order."""
+    n = np.asarray(lengths, dtype=np.int64)
+    t, c = np.nonzero(np.arange(int(n.max(initial=0)))[:, None] < n[None, :])
+    return c, t
+
+
+def _peers(peers, n_channels: int) -> np.ndarray:
+    """Peers as a (channels, K) int64 array (K = 0 for none)."""
+    return np.zeros((n_channels, 0), np.int64) if peers is None else np.asarray(peers, np.int64).reshape(n_channels, -1)
 
 
 class LearnedCodec:
@@ -144,15 +172,22 @@ class LearnedCodec:
             return self.coder.best_k(x, L)
         return self.coder.best_param(residual_u(x[1:], L[1:]))
 
-    def encode_channels(self, channels: list, frame: int = 0) -> bytes:
-        """Code the channels' 10-bit codes into one payload (frame 0: one channel, whole)."""
+    @property
+    def middleout(self) -> bool:
+        """Joint streams of this model carry peers and pass messages between channels."""
+        return self.model.predictor.middleout
+
+    def encode_channels(self, channels: list, frame: int = 0, peers=None) -> bytes:
+        """Code the channels' 10-bit codes into one payload (frame 0: one channel, whole;
+        else a joint stream, time-major, with the MiddleOut ``peers`` (channels, K))."""
         channels = [np.asarray(c, dtype=np.int64) for c in channels]
         self._check_mode(len(channels), frame)
+        peers = _peers(peers, len(channels)) if frame else None
         if not self.reference:
             model = self.model
             st, payload = host_codec(model).encode(self.coder.id, channels, frame,
                                                     [self._param(x) for x in channels],
-                                                    model.edges, FAMILY_IDS[model.family])
+                                                    model.edges, FAMILY_IDS[model.family], peers=peers)
             if st != 0:
                 raise CodecError(f"the C encoder failed with status {st}")
             return payload
@@ -162,18 +197,19 @@ class LearnedCodec:
                 return b""
             L, ls = self.predict(x)
             return self.coder.encode(x, _aligned(L), _aligned(ls))
-        return self._encode_joint_reference(channels, frame)
+        return self._encode_joint_reference(channels, peers)
 
-    def decode_channels(self, payload: bytes, lengths: list, frame: int = 0) -> list:
+    def decode_channels(self, payload: bytes, lengths: list, frame: int = 0, peers=None) -> list:
         self._check_mode(len(lengths), frame)
+        peers = _peers(peers, len(lengths)) if frame else None
         if not self.reference:
             model = self.model
             st, channels = host_codec(model).decode(self.coder.id, payload, list(lengths), frame,
-                                                     model.edges, FAMILY_IDS[model.family])
+                                                     model.edges, FAMILY_IDS[model.family], peers=peers)
             if st != 0:
                 raise CodecError("corrupt bitstream: the payload does not decode to the recorded sample counts")
             return [c.astype(np.int16) for c in channels]
-        return self._decode_reference(payload, list(lengths), frame)
+        return self._decode_reference(payload, list(lengths), frame, peers)
 
     def _check_mode(self, n_channels: int, frame: int) -> None:
         if frame and self.coder.name not in JOINT_CODERS:
@@ -183,45 +219,61 @@ class LearnedCodec:
 
     # --- the reference ---------------------------------------------------------------------------
 
-    def _encode_joint_reference(self, channels: list, frame: int) -> bytes:
+    def _encode_joint_reference(self, channels: list, peers: np.ndarray) -> bytes:
         shift = self.coder.pbits - 10
+        preds = self.model.predictor.predict_joint(channels, peers if self.middleout else None)
         bounds = []
-        for x in channels:
+        for x, (L, ls) in zip(channels, preds):
             if len(x) == 0:
                 bounds.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
                 continue
-            L, ls = self.predict(x)
             lo, hi = self.coder.cdf_bounds(x, _aligned(L), _aligned(ls))
             bounds.append((np.concatenate([[x[0] << shift], lo]), np.concatenate([[(x[0] + 1) << shift], hi])))
-        order = _frames([len(x) for x in channels], frame)
-        lo = np.concatenate([bounds[c][0][a:b] for c, a, b in order]) if order else []
-        hi = np.concatenate([bounds[c][1][a:b] for c, a, b in order]) if order else []
-        if len(lo) == 0:
+        c, t = _time_major([len(x) for x in channels])
+        if len(c) == 0:
             return b""
+        lo = np.concatenate([b[0] for b in bounds])
+        hi = np.concatenate([b[1] for b in bounds])
+        at = np.cumsum([0] + [len(x) for x in channels])[c] + t    # (c, t) -> index in the concatenation
         enc = RangeEncoder(self.coder.pbits)
-        enc.encode_all(np.asarray(lo).tolist(), np.asarray(hi).tolist())
+        enc.encode_all(lo[at].tolist(), hi[at].tolist())
         return enc.finish()
 
-    def _decode_reference(self, payload: bytes, lengths: list, frame: int) -> list:
+    def _decode_reference(self, payload: bytes, lengths: list, frame: int, peers) -> list:
         dec = self.coder.decoder(payload)
         out = [np.zeros(n, np.int16) for n in lengths]
         streams = [ReferenceStream(self.model.predictor) for _ in lengths]
         pending = [None] * len(lengths)       # each channel's prediction for its next code
-        started = False
+        if frame == 0:
+            order = [(0, t) for t in range(lengths[0])]
+        else:
+            order = list(zip(*(a.tolist() for a in _time_major(lengths))))
+        joint_mo = frame and self.middleout
         try:
-            for c, a, b in _frames(lengths, frame):
-                for t in range(a, b):
-                    if t == 0:
-                        x = dec.decode_raw() if started else dec.decode_first()
-                        started = True
-                    else:
-                        x = dec.decode_one(*pending[c])
-                    out[c][t] = x
+            for i, (c, t) in enumerate(order):
+                if t == 0:
+                    x = dec.decode_raw() if i else dec.decode_first()
+                else:
+                    x = dec.decode_one(*pending[c])
+                out[c][t] = x
+                if not joint_mo:
                     pending[c] = streams[c].step(x)
+                elif i + 1 == len(order) or order[i + 1][1] != t:   # the time step is complete
+                    self._middleout_step(streams, peers, lengths, t, out, pending)
             dec.finish()
         except (ValueError, IndexError) as e:
             raise CodecError(f"corrupt bitstream: {e}") from None
         return out
+
+    def _middleout_step(self, streams, peers, lengths, t, out, pending) -> None:
+        """Every channel with a sample at t: its latent, then its prediction from the peers' mean."""
+        from codegen.predictor import peer_mean
+        active = [c for c, n in enumerate(lengths) if t < n]
+        z = {c: streams[c].advance(int(out[c][t])) for c in active}
+        for c in active:
+            mine = [z[p] for p in peers[c].tolist() if p >= 0 and p in z]
+            total = np.sum(mine, axis=0) if mine else np.zeros_like(z[c])
+            pending[c] = streams[c].head(peer_mean(total, peers.shape[1]))
 
     # --- the per-file interface of spikey.codec ---------------------------------------------------
 

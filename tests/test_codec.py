@@ -102,8 +102,8 @@ def test_truncated_stream_is_refused(stream):
 
 
 def test_other_version_is_refused(stream):
-    other = stream[:4] + bytes([2]) + stream[5:]
-    with pytest.raises(CodecError, match="container version 2; this spikey reads version 1"):
+    other = stream[:4] + bytes([1]) + stream[5:]
+    with pytest.raises(CodecError, match="container version 1; this spikey reads version 2"):
         decode_stream(other)
 
 

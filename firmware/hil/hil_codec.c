@@ -8,15 +8,16 @@
  * the generated spk_pred/spk_net sources.
  *
  * Input file (little-endian):
- *     u32 magic 0x484B5053 ("SPKH"), u32 version 1, u32 mode (0 per-file, 1 joint),
- *     u32 coder id (spk_coder_id_t), u32 frame F, u32 channels C,
+ *     u32 magic 0x484B5053 ("SPKH"), u32 version 2, u32 mode (0 per-file, 1 joint),
+ *     u32 coder id (spk_coder_id_t), u32 frame F, u32 channels C, u32 peers K,
  *     u32 length[C], u32 param[C]       (param: rice_fixed k / huffman_prior p, else 0)
+ *     i32 peer[C][K]                    (joint, MiddleOut: channel indices, -1 = none)
  *     int16 codes in coding order:
  *       per-file: channel 0 whole, then channel 1, ...: each channel is its own stream,
  *                 coded in frames of F samples (one spk_codec_encode call per frame);
- *       joint:    one stream; frame by frame, channel by channel (the channels whose
- *                 samples are not exhausted), min(F, left) samples each: the order of
- *                 codegen/host_codec.py's glue and spikey.learned._frames.
+ *       joint:    one stream, time-major: for t = 0, 1, ...: x_c[t] of every channel c
+ *                 with t < length[c], in index order (spikey.learned's order); coded F
+ *                 time steps at a time (a joint frame: F spk_codec_encode_step calls).
  * A file without the magic is one channel of raw codes, per-file, range coder, F =
  * SPK_HIL_FRAME (the form codegen/cycles.py's trace writes to `input.s16`); its stream is
  * not flushed (the payload lacks its last bytes), so that no codec function runs outside
@@ -26,15 +27,17 @@
  * channel; joint: one), each equal to spikey.learned.LearnedCodec.encode_channels.
  *
  * Instructions (-icount + CMSDK timer, arithmetic as in hil_main.c): counted around each
- * spk_codec_encode call (one channel's frame), minus the timer reads' own cost. A joint
- * frame's count is the sum of its channels' calls. Stack: the probe window below the
+ * spk_codec_encode call (one channel's frame) and around each joint frame's F
+ * spk_codec_encode_step calls (every channel's samples of F time steps), minus the timer
+ * reads' own cost. Stack: the probe window below the
  * caller's frame is painted before each call and checked after it (encode_stack); the
  * bottom SPK_HIL_GUARD_WORDS of the main stack (painted at reset) are checked after
  * every frame: a hit ends the run with "SPIKEY error stack overflow" (exit 2).
  *
  * Console records (key=value, parsed by codegen/hil_codec.py):
  *     SPIKEY calib overhead_ticks=.. overhead_insns=.. icount_shift=.. timer_hz=.. frame=..
- *     SPIKEY frame s=.. j=.. c=.. n=.. ticks=.. insns=..      (one per encode call)
+ *     SPIKEY frame s=.. j=.. c=.. n=.. ticks=.. insns=..      (per-file: one per encode call;
+ *                                                              joint: one per frame, c=0)
  *     SPIKEY stream s=.. bytes=.. status=..                   (one per stream)
  *     SPIKEY total mode=.. coder=.. channels=.. frames=.. samples=.. insns=.. insns_hi=.. worst_insns=..
  *            worst_joint_insns=.. payload_bytes=.. encode_stack=.. stack_max=.. stack_size=..
@@ -43,7 +46,7 @@
  *
  * Build-time options: SPK_HIL_FRAME (64: frame of a raw input file), SPK_HIL_FRAME_MAX
  * (largest F accepted, default SPK_HIL_FRAME), SPK_HIL_MAX_CHANNELS (joint channels held
- * in static RAM, default 4), SPK_HIL_HUFFMAN (1: static prior-Huffman tables, ~25 KB; 0:
+ * in static RAM, default 4), SPK_HIL_MAX_PEERS (peers per channel, default 8), SPK_HIL_HUFFMAN (1: static prior-Huffman tables, ~25 KB; 0:
  * that coder is refused), SPK_ICOUNT_SHIFT, SPK_HIL_QUIET (no frame records),
  * SPK_HIL_FAULT_TEST / SPK_HIL_HANG_TEST / SPK_HIL_STACK_TEST (fault, spin forever,
  * overflow the stack: the run must end with a status, not hang).
@@ -62,6 +65,9 @@
 #endif
 #ifndef SPK_HIL_MAX_CHANNELS
 #define SPK_HIL_MAX_CHANNELS 4u
+#endif
+#ifndef SPK_HIL_MAX_PEERS
+#define SPK_HIL_MAX_PEERS 8u
 #endif
 #ifndef SPK_HIL_HUFFMAN
 #define SPK_HIL_HUFFMAN 1
@@ -89,8 +95,10 @@ extern uint32_t __stack_limit[];
 static spk_codec_chan_t chans[SPK_HIL_MAX_CHANNELS];
 static uint32_t lengths[SPK_HIL_MAX_CHANNELS];
 static uint32_t params[SPK_HIL_MAX_CHANNELS];
-static uint32_t done[SPK_HIL_MAX_CHANNELS];
 static int16_t codes[SPK_HIL_MAX_CHANNELS * SPK_HIL_FRAME_MAX];
+static int16_t peers[SPK_HIL_MAX_CHANNELS * SPK_HIL_MAX_PEERS];
+static int16_t step_x[SPK_HIL_FRAME_MAX][SPK_HIL_MAX_CHANNELS];    /* a joint frame: x_t per step */
+static uint8_t step_active[SPK_HIL_FRAME_MAX][SPK_HIL_MAX_CHANNELS];
 static uint8_t out_bytes[SPK_HIL_OUT_BYTES];
 static spk_codec_t codec;
 static spk_cdf_model_t cdf;
@@ -160,22 +168,24 @@ static int ship(void)
     return 1;
 }
 
-/* One timed encode call: n codes of channel c. Returns its instruction count. */
-static uint32_t encode_timed(uint32_t s, uint32_t j, uint32_t c, const int16_t *x, uint32_t n)
+/* The timer, between compiler barriers (inlined into the timed function, as in
+ * hil_calibrate, so that only the code between two reads is counted). */
+static inline __attribute__((always_inline)) uint32_t timer_mark(void)
 {
-    uint32_t t0, t1, insns, sp, depth;
-    sp = spk_stack_pointer();
-    probe_paint(SPK_HIL_PROBE_WORDS);
+    uint32_t t;
     SPK_COMPILER_BARRIER();
-    t0 = spk_timer_read();
+    t = spk_timer_read();
     SPK_COMPILER_BARRIER();
-    spk_codec_encode(&codec, &chans[c], x, n);
-    SPK_COMPILER_BARRIER();
-    t1 = spk_timer_read();
-    SPK_COMPILER_BARRIER();
-    depth = probe_depth(sp, SPK_HIL_PROBE_WORDS);
+    return t;
+}
+
+/* Book one timed span (ticks t0 - t1, the probe below sp) as encode record (s, j, c, n);
+ * returns its instruction count. */
+static uint32_t book(uint32_t s, uint32_t j, uint32_t c, uint32_t n, uint32_t t0, uint32_t t1, uint32_t sp)
+{
+    const uint32_t depth = probe_depth(sp, SPK_HIL_PROBE_WORDS);
+    const uint32_t insns = ticks_to_insns(t0 - t1) - overhead_insns;
     encode_stack = (depth > encode_stack) ? depth : encode_stack;
-    insns = ticks_to_insns(t0 - t1) - overhead_insns;
 #ifndef SPK_HIL_QUIET
     spk_semi_write0("SPIKEY frame");
     put_kv("s", s);
@@ -188,12 +198,40 @@ static uint32_t encode_timed(uint32_t s, uint32_t j, uint32_t c, const int16_t *
 #else
     (void)s;
     (void)j;
+    (void)c;
 #endif
     worst_insns = (insns > worst_insns) ? insns : worst_insns;
     total_insns += insns;
     n_samples += n;
     n_calls++;
     return insns;
+}
+
+/* One timed encode call: n codes of channel c. Returns its instruction count. */
+static uint32_t encode_timed(uint32_t s, uint32_t j, uint32_t c, const int16_t *x, uint32_t n)
+{
+    uint32_t t0, t1;
+    const uint32_t sp = spk_stack_pointer();
+    probe_paint(SPK_HIL_PROBE_WORDS);
+    t0 = timer_mark();
+    spk_codec_encode(&codec, &chans[c], x, n);
+    t1 = timer_mark();
+    return book(s, j, c, n, t0, t1, sp);
+}
+
+/* One timed joint frame: `steps` time steps of the n_chan channels (step_x, step_active),
+ * n samples in all. Returns its instruction count. */
+static uint32_t encode_steps_timed(uint32_t j, uint32_t steps, uint32_t n_chan, uint32_t n_peers, uint32_t n)
+{
+    uint32_t t0, t1, i;
+    const uint32_t sp = spk_stack_pointer();
+    probe_paint(SPK_HIL_PROBE_WORDS);
+    t0 = timer_mark();
+    for (i = 0u; i < steps; i++) {
+        spk_codec_encode_step(&codec, chans, n_chan, step_x[i], step_active[i], peers, n_peers);
+    }
+    t1 = timer_mark();
+    return book(0u, j, 0u, n, t0, t1, sp);
 }
 
 static int finish_stream(void)
@@ -212,7 +250,7 @@ static int finish_stream(void)
 
 int main(void)
 {
-    uint32_t hdr[6], mode, coder, frame, n_chan, c, s, j;
+    uint32_t hdr[7], mode, coder, frame, n_chan, n_peers = 0u, c, s, j;
     int raw = 0, rc;
     uint32_t stream_start;
 
@@ -251,21 +289,32 @@ int main(void)
         lengths[0] = (uint32_t)len / 2u;
         params[0] = 0u;
     } else {
-        if (!read_u32s(hdr, 6u) || hdr[0] != SPK_HIL_MAGIC || hdr[1] != 1u) {
-            return fail("input.spk: bad header (magic SPKH, version 1)");
+        if (!read_u32s(hdr, 7u) || hdr[0] != SPK_HIL_MAGIC || hdr[1] != 2u) {
+            return fail("input.spk: bad header (magic SPKH, version 2)");
         }
         mode = hdr[2];
         coder = hdr[3];
         frame = hdr[4];
         n_chan = hdr[5];
+        n_peers = hdr[6];
         if (mode > 1u || frame == 0u || frame > SPK_HIL_FRAME_MAX) {
             return fail("input.spk: mode must be 0 or 1 and frame in [1, SPK_HIL_FRAME_MAX]");
         }
         if (n_chan == 0u || n_chan > SPK_HIL_MAX_CHANNELS) {
             return fail("input.spk: channels must be in [1, SPK_HIL_MAX_CHANNELS]");
         }
+        if (n_peers > SPK_HIL_MAX_PEERS) {
+            return fail("input.spk: peers must be at most SPK_HIL_MAX_PEERS");
+        }
         if (!read_u32s(lengths, n_chan) || !read_u32s(params, n_chan)) {
             return fail("input.spk: truncated header");
+        }
+        for (c = 0u; c < n_chan * n_peers; c++) {
+            uint32_t p;
+            if (!read_u32s(&p, 1u)) {
+                return fail("input.spk: truncated header");
+            }
+            peers[c] = (int16_t)(int32_t)p;   /* -1 = none; a channel index otherwise */
         }
     }
     if (coder != SPK_CODER_RANGE && coder != SPK_CODER_RICE_SCALED && coder != SPK_CODER_RICE_FIXED
@@ -318,37 +367,34 @@ int main(void)
             spk_semi_write0("\n");
         }
     } else {
-        /* joint: one stream; frame by frame, channel by channel */
-        uint32_t busy = 1u;
+        /* joint: one stream, time-major; a joint frame = `frame` time steps of every channel */
+        uint32_t steps = 0u, t = 0u;
         for (c = 0u; c < n_chan; c++) {
             spk_codec_chan_init(&chans[c], params[c]);
-            done[c] = 0u;
+            steps = (lengths[c] > steps) ? lengths[c] : steps;
         }
         spk_codec_enc_init(&codec, (spk_coder_id_t)coder, &cdf, SPK_HIL_HUFF, out_bytes, sizeof out_bytes);
-        for (j = 0u; busy; j++) {
-            uint32_t at = 0u, joint = 0u;
-            busy = 0u;
-            /* the frame's samples of every live channel arrive together */
-            for (c = 0u; c < n_chan; c++) {
-                const uint32_t left = lengths[c] - done[c];
-                const uint32_t n = (left < frame) ? left : frame;
-                if (n != 0u && !read_codes(codes + at, n)) {
-                    return fail("input: fewer codes than the header promises");
-                }
-                at += n;
-            }
-            at = 0u;
-            for (c = 0u; c < n_chan; c++) {
-                const uint32_t left = lengths[c] - done[c];
-                const uint32_t n = (left < frame) ? left : frame;
-                if (n != 0u) {
-                    joint += encode_timed(0u, j, c, codes + at, n);
-                    done[c] += n;
-                    at += n;
-                    busy = 1u;
+        for (j = 0u; t < steps; j++) {
+            const uint32_t m = (steps - t < frame) ? steps - t : frame;
+            uint32_t i, n = 0u, at = 0u, joint;
+            /* the frame's samples of every live channel arrive together, time-major */
+            for (i = 0u; i < m; i++) {
+                for (c = 0u; c < n_chan; c++) {
+                    n += (t + i < lengths[c]) ? 1u : 0u;
                 }
             }
+            if (!read_codes(codes, n)) {
+                return fail("input: fewer codes than the header promises");
+            }
+            for (i = 0u; i < m; i++) {
+                for (c = 0u; c < n_chan; c++) {
+                    step_active[i][c] = (uint8_t)((t + i < lengths[c]) ? 1u : 0u);
+                    step_x[i][c] = step_active[i][c] ? codes[at++] : (int16_t)0;
+                }
+            }
+            joint = encode_steps_timed(j, m, n_chan, n_peers, n);
             worst_joint = (joint > worst_joint) ? joint : worst_joint;
+            t += m;
             if (!stack_intact()) {
                 return stack_overflow();
             }
