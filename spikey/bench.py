@@ -68,10 +68,11 @@ def spikey_method(codec, name: str | None = None, description: str | None = None
 def learned_methods(model=None, reference: bool = False) -> list[Method]:
     """The learned model with each coder, through the generated C (and the Python reference
     of the range coder with ``reference``)."""
-    from .learned import LearnedCodec
+    from .learned import LearnedCodec, host_codec
     out = []
     for coder in ("range", "rice_scaled", "huffman_prior", "rice_fixed"):
         codec = LearnedCodec(model, coder)
+        host_codec(codec.model)                  # generated and compiled (or loaded) before any timing
         out.append(spikey_method(codec, f"{codec.NAME} (C)", f"learned model + {coder} coder, generated C via cffi",
                                  model))
     if reference:
@@ -99,12 +100,20 @@ def default_methods(include_stdlib: bool = True, model=None, reference: bool = F
     return methods + (stdlib_methods() if include_stdlib else [])
 
 
+def joint_models(model=None) -> list:
+    """The models of the joint rows: the one asked for; by default the bundled default and the
+    bundled MiddleOut model (message passing between the channels of a joint stream)."""
+    from .learned import MIDDLEOUT_MODEL
+    return [model] if model is not None else [None, MIDDLEOUT_MODEL]
+
+
 def measure_joint(paths: Sequence[Path], model=None, frame: int | None = None) -> dict:
     """All files as one stream of joint frames (the implant's mode), range coder, generated C."""
     from .codec import decode_channels, encode_joint
-    from .learned import JOINT_FRAME, LearnedCodec
+    from .learned import JOINT_FRAME, LearnedCodec, host_codec
     frame = frame or JOINT_FRAME
     codec = LearnedCodec(model, "range")
+    host_codec(codec.model)                      # generated and compiled (or loaded) before the clock starts
     wavs = {p.name: read_input(p) for p in paths}
     recordings = {name: parse_wav(w) for name, w in wavs.items()}
     t0 = time.perf_counter()
@@ -116,7 +125,8 @@ def measure_joint(paths: Sequence[Path], model=None, frame: int | None = None) -
         raise VerificationError(f"joint {codec.NAME} did not restore every file exactly")
     samples = sum(len(r.samples) for r in recordings.values())
     original = sum(len(w) for w in wavs.values())
-    return {"name": f"{codec.NAME} joint, {frame}-sample frames (C)", "channels": len(paths), "frame": frame,
+    mo = ", MiddleOut" if codec.middleout else ""
+    return {"name": f"{codec.NAME} joint{mo}, {frame}-sample frames (C)", "channels": len(paths), "frame": frame,
             "samples": samples, "original_bytes": original, "compressed_bytes": len(stream),
             "ratio": original / len(stream), "encode_samples_per_s": _rate(samples, t1 - t0),
             "decode_samples_per_s": _rate(samples, t2 - t1)}
@@ -182,22 +192,28 @@ def measure_one(method: Method, name: str, samples: int, wav: bytes) -> FileMeas
     return FileMeasure(name, samples, len(wav), len(coded), t1 - t0, t2 - t1)
 
 
-def measure(paths: Sequence[Path], methods: Sequence[Method], progress: bool = True) -> dict[str, list[FileMeasure]]:
-    """Every method on every file, file by file; per-method lists of measurements."""
+def measure(paths: Sequence[Path], methods: Sequence[Method], progress: bool = True,
+            limits: dict[str, int] | None = None) -> dict[str, list[FileMeasure]]:
+    """Every method on every file, file by file; per-method lists of measurements.
+
+    ``limits`` caps a method (by name) to the first N files (a slow reference path, say)."""
     from tqdm import tqdm
 
     results: dict[str, list[FileMeasure]] = {m.name: [] for m in methods}
     if len(results) != len(methods):
         raise CodecError("two benchmark methods share a name")
-    with tqdm(total=len(paths) * len(methods), desc="bench", unit="run", file=sys.stderr,
-              disable=not progress) as bar:
-        for path in paths:
+    limits = limits or {}
+    total = sum(min(len(paths), limits.get(m.name, len(paths))) for m in methods)
+    with tqdm(total=total, desc="bench", unit="run", file=sys.stderr, disable=not progress) as bar:
+        for i, path in enumerate(paths):
             wav = read_input(path)
             try:
                 samples = len(parse_wav(wav).samples)
             except RecordingError as e:
                 raise CodecError(f"{path.name}: {e}") from None
             for method in methods:
+                if i >= limits.get(method.name, len(paths)):
+                    continue
                 bar.set_postfix_str(f"{method.name} {path.stem[:8]}", refresh=False)
                 results[method.name].append(measure_one(method, path.name, samples, wav))
                 bar.update()
@@ -238,11 +254,23 @@ def summarize(measures: Sequence[FileMeasure]) -> dict:
     }
 
 
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo on Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.split(":", 1)[0].strip() in ("model name", "Model", "Hardware"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
 def machine_info() -> dict:
     return {
         "platform": platform.platform(),
         "machine": platform.machine(),
         "processor": platform.processor(),
+        "cpu_model": cpu_model(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "cpu_count": os.cpu_count(),
@@ -251,9 +279,17 @@ def machine_info() -> dict:
 
 
 def build_report(source, methods: Sequence[Method], results: dict[str, list[FileMeasure]],
-                 machine: dict | None = None, joint: dict | None = None) -> dict:
-    """The whole benchmark as one JSON-ready dict: summaries, per-file figures, machine."""
-    first = results[methods[0].name]
+                 machine: dict | None = None, joint: list | None = None) -> dict:
+    """The whole benchmark as one JSON-ready dict: summaries, per-file figures, machine.
+
+    A method measured on fewer files (``measure(limits=...)``) has its own file count in
+    ``methods[]`` and is absent from the ``per_file[]`` entries of the files it skipped."""
+    first = max((results[m.name] for m in methods), key=len)
+    by_file = {m.name: {f.file: f for f in results[m.name]} for m in methods}
+
+    def per_method(file: str, key: Callable[[FileMeasure], float]) -> dict:
+        return {m.name: key(by_file[m.name][file]) for m in methods if file in by_file[m.name]}
+
     return {
         "report_version": REPORT_VERSION,
         "source": str(source),
@@ -264,11 +300,11 @@ def build_report(source, methods: Sequence[Method], results: dict[str, list[File
                     for m in methods],
         "per_file": [
             {"file": f.file, "samples": f.samples, "original_bytes": f.original_bytes,
-             "compressed_bytes": {m.name: results[m.name][i].compressed_bytes for m in methods},
-             "ratio": {m.name: f.original_bytes / results[m.name][i].compressed_bytes for m in methods},
-             "encode_seconds": {m.name: results[m.name][i].encode_seconds for m in methods},
-             "decode_seconds": {m.name: results[m.name][i].decode_seconds for m in methods}}
-            for i, f in enumerate(first)],
+             "compressed_bytes": per_method(f.file, lambda x: x.compressed_bytes),
+             "ratio": per_method(f.file, lambda x: x.original_bytes / x.compressed_bytes),
+             "encode_seconds": per_method(f.file, lambda x: x.encode_seconds),
+             "decode_seconds": per_method(f.file, lambda x: x.decode_seconds)}
+            for f in first],
         "joint": joint,
         "machine": machine if machine is not None else machine_info(),
     }
@@ -286,18 +322,19 @@ def render_table(report: dict) -> str:
     rows = [head, "|" + " --- |" * 10]
     for m in report["methods"]:
         s = m["ratio_spread"]
-        rows.append(f"| {m['name']} | **{m['ratio']:.3f}** | {s['min']:.3f} | {s['p10']:.3f} | {s['median']:.3f} "
+        name = m["name"] + (f", first {m['files']} files" if m["files"] != report["files"] else "")
+        rows.append(f"| {name} | **{m['ratio']:.3f}** | {s['min']:.3f} | {s['p10']:.3f} | {s['median']:.3f} "
                     f"| {s['p90']:.3f} | {s['max']:.3f} | {_throughput(m['encode_samples_per_s'])} "
                     f"| {_throughput(m['decode_samples_per_s'])} | {m['compressed_bytes']:,} |")
-    joint = report.get("joint")
-    if joint:
-        rows.append(f"| {joint['name']} | **{joint['ratio']:.3f}** | | | | | | "
-                    f"{_throughput(joint['encode_samples_per_s'])} | {_throughput(joint['decode_samples_per_s'])} "
-                    f"| {joint['compressed_bytes']:,} |")
+    joint = report.get("joint") or []
+    for j in joint:
+        rows.append(f"| {j['name']} | **{j['ratio']:.3f}** | | | | | | "
+                    f"{_throughput(j['encode_samples_per_s'])} | {_throughput(j['decode_samples_per_s'])} "
+                    f"| {j['compressed_bytes']:,} |")
     rows.append("")
     rows.append(f"{report['files']} files, {report['samples']:,} samples, {report['original_bytes']:,} bytes "
                 f"of WAV; every file coded on its own and its decode checked byte for byte"
-                + ("; the joint row codes all files in one stream." if joint else "."))
+                + ("; each joint row codes all files in one stream." if joint else "."))
     return "\n".join(rows) + "\n"
 
 
@@ -315,8 +352,8 @@ def render_markdown(report: dict) -> str:
         "",
         "![per-file ratios](bench.png)",
         "",
-        f"Machine: {mc['platform']}, {mc['cpu_count']} CPUs, Python {mc['python']}, numpy {mc['numpy']}; "
-        f"run {mc['date']}.",
+        f"Machine: {mc.get('cpu_model') or mc.get('machine', '?')}, {mc['platform']}, {mc['cpu_count']} CPUs, "
+        f"Python {mc['python']}, numpy {mc['numpy']}; run {mc['date']}.",
         "",
     ])
 
@@ -334,7 +371,7 @@ def render_plot(report: dict) -> bytes:
 
     methods = report["methods"]
     names = [m["name"] for m in methods]
-    ratios = [np.array([f["ratio"][name] for f in report["per_file"]]) for name in names]
+    ratios = [np.array([f["ratio"][name] for f in report["per_file"] if name in f["ratio"]]) for name in names]
     totals = [m["ratio"] for m in methods]
     lo = min(min(r.min() for r in ratios), min(totals))
     top = max(max(np.percentile(r, 99) for r in ratios), max(totals))
@@ -362,7 +399,8 @@ def render_plot(report: dict) -> bytes:
         ax.annotate(f"{t:.3f}", (t, pos), xytext=(0, 11), textcoords="offset points", ha="center",
                     fontsize=8, color="tab:red", bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none"})
     ax.set_xlim(lo, hi)
-    ax.set_yticks(positions, names)
+    ax.set_yticks(positions, [m["name"] + (f"\nfirst {m['files']} files" if m["files"] != report["files"] else "")
+                              for m in methods])
     ax.set_xlabel("compression ratio (original / compressed)\n"
                   "box: quartiles and median; whiskers: 10th-90th percentile; dots: files", fontsize=9)
     ax.set_title(f"Per-file compression ratio, {report['files']} files; "
@@ -414,6 +452,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, metavar="DIR", help="model directory (default: the bundled model)")
     parser.add_argument("--reference", action="store_true",
                         help="also time the Python integer reference of the learned codec (slow)")
+    parser.add_argument("--reference-limit", type=_positive_int, metavar="N",
+                        help="time the Python reference on the first N files only (about 20 s a file)")
     parser.add_argument("--no-joint", action="store_true", help="skip the joint-frames stream of all files")
 
 
@@ -427,7 +467,8 @@ def validation_paths(directory, model=None) -> list[Path]:
     return sorted(paths)
 
 
-def run(args: argparse.Namespace) -> int:
+def measure_report(args: argparse.Namespace) -> dict:
+    """The measurement of ``spikey bench`` (files, methods, timed runs, joint stream) as a report."""
     model = getattr(args, "model", None)
     if getattr(args, "validation", False):
         paths = validation_paths(args.dir, model)[:getattr(args, "limit", None)]
@@ -435,9 +476,15 @@ def run(args: argparse.Namespace) -> int:
         paths = find_inputs(args.dir, getattr(args, "limit", None), getattr(args, "files_from", None))
     methods = default_methods(include_stdlib=not getattr(args, "no_stdlib", False), model=model,
                               reference=getattr(args, "reference", False))
-    results = measure(paths, methods)
-    joint = None if getattr(args, "no_joint", False) else measure_joint(paths, model)
-    report = build_report(args.dir, methods, results, joint=joint)
+    limit = getattr(args, "reference_limit", None)
+    limits = {m.name: limit for m in methods if m.name.endswith("(Python)")} if limit else None
+    results = measure(paths, methods, limits=limits)
+    joint = None if getattr(args, "no_joint", False) else [measure_joint(paths, m) for m in joint_models(model)]
+    return build_report(args.dir, methods, results, joint=joint)
+
+
+def run(args: argparse.Namespace) -> int:
+    report = measure_report(args)
     written = write_outputs(report, getattr(args, "out", DEFAULT_OUT))
     sys.stdout.write(render_table(report))
     print("wrote " + ", ".join(str(p) for p in written), file=sys.stderr)
