@@ -73,7 +73,7 @@ def _codec_for(s: container.Stream, model=None, reference: bool = False):
         raise CodecError(f"bitstream uses codec id {s.codec}, which this spikey does not have")
     if s.model_id != codec.MODEL_ID:
         raise CodecError(f"bitstream was made by model {s.model_id.hex()}; "
-                         f"this decoder's {codec.NAME} model is {codec.MODEL_ID.hex()}")
+                         f"this decoder's {codec.NAME} model is {codec.MODEL_ID.hex()} (choose the model with --model DIR)")
     return codec
 
 
