@@ -199,11 +199,9 @@ def codec_section(report: dict, git: str | None = None, png: str = CODECS_PNG.na
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for m in report["methods"]:
-        s = m["ratio_spread"]
-        name = m["name"] + (f", first {m['files']} files" if m["files"] != report["files"] else "")
-        lines.append(f"| {name} | {_path(m)} | **{m['ratio']:.3f}** | {s['min']:.3f} | {s['p10']:.3f} "
-                     f"| {s['median']:.3f} | {s['p90']:.3f} | {s['max']:.3f} | {_mps(m['encode_samples_per_s'])} "
-                     f"| {_mps(m['decode_samples_per_s'])} | {m['files']}/{m['files']} files byte-exact |")
+        lines.append(f"| {bench.method_label(m, report)} | {_path(m)} | {bench.ratio_cells(m)} "
+                     f"| {_mps(m['encode_samples_per_s'])} | {_mps(m['decode_samples_per_s'])} "
+                     f"| {m['files']}/{m['files']} files byte-exact |")
     joint = report.get("joint") or []
     for j in joint:
         lines.append(f"| {j['name']} | generated C via cffi | **{j['ratio']:.3f}** | | | | | "

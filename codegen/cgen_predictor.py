@@ -51,19 +51,10 @@ def _check_ranges(pred: Predictor) -> None:
         raise RangeError("out", f"output frac {pred.f_out} too small: mu * 2^(sh - frac) may overflow int32")
 
 
-def middleout(pred: Predictor) -> bool:
-    """The model has MiddleOut: its network also takes the peers' mean latent."""
-    return bool(pred.middleout)
-
-
 def _middleout_nets(pred: Predictor, kernel: str) -> tuple[cgen.CSources, cgen.CSources]:
     """The projector (u -> latent) and the head ((latent, peer_mean) -> out) as C: the two
     halves of the network, cut at the latent (codegen.predictor: latent_qg, head_qg)."""
     lat_qg, head_qg = pred.latent_qg, pred.head_qg
-    if lat_qg.inputs != ["u"] or lat_qg.outputs != [LATENT] or sorted(head_qg.inputs) != sorted([LATENT, PEER_MEAN]) \
-            or head_qg.outputs != ["out"]:
-        raise UnsupportedError("middleout", "split", "the network must split at the latent into "
-                               "u -> latent and (latent, peer_mean) -> out")
     z, m = lat_qg.tensors[LATENT], head_qg.tensors[PEER_MEAN]
     if (z.size, z.frac) != (m.size, m.frac) or head_qg.tensors[LATENT].frac != z.frac:
         raise UnsupportedError(PEER_MEAN, "format", f"peer_mean ({m.size} x q*2^-{m.frac}) must have the latent's "
@@ -76,7 +67,7 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
     "columns" for the host. A MiddleOut model's network is emitted as its two halves
     (spk_lat, spk_head) instead of whole (net_prefix): step runs both, with peer_mean = 0."""
     _check_ranges(pred)
-    mo = middleout(pred)
+    mo = pred.middleout
     nets = list(_middleout_nets(pred, kernel)) if mo else [cgen.generate(pred.qg, net_prefix, kernel)]
     c = pred.fcfg
     ident = pred.identity()

@@ -111,17 +111,6 @@ class CodecRun:
         return int(self.frame_insns.max()) if len(self.frames) else 0
 
 
-def time_major(channels: list) -> np.ndarray:
-    """The codes of a joint stream in coding order: for t = 0, 1, ...: x_c[t] of every
-    channel with t < n_c, in index order (spikey.learned's joint order)."""
-    n = max((len(c) for c in channels), default=0)
-    grid = np.zeros((n, len(channels)), np.int64)
-    live = np.zeros((n, len(channels)), bool)
-    for c, x in enumerate(channels):
-        grid[:len(x), c], live[:len(x), c] = x, True
-    return grid[live]
-
-
 def write_input(path, channels: list, *, joint: bool, coder: str | int, frame: int, params=None,
                 peers=None) -> None:
     """input.spk: header + codes in coding order (see firmware/hil/hil_codec.c). peers: the
@@ -133,10 +122,11 @@ def write_input(path, channels: list, *, joint: bool, coder: str | int, frame: i
         np.asarray(peers, np.int64).reshape(len(chans), -1)
     head = struct.pack(f"<7I{len(chans)}I{len(chans)}I{p.size}i", MAGIC, VERSION, 1 if joint else 0, coder_id, frame,
                        len(chans), p.shape[1], *[len(c) for c in chans], *params, *p.reshape(-1).tolist())
-    if joint:
-        body = time_major(chans)
-    else:
-        body = np.concatenate(chans) if chans else np.zeros(0)
+    body = np.concatenate(chans) if chans else np.zeros(0)
+    if joint:   # coding order
+        from spikey.learned import time_major
+        c, t = time_major([len(x) for x in chans])
+        body = body[np.cumsum([0] + [len(x) for x in chans])[c] + t]
     Path(path).write_bytes(head + np.asarray(body, dtype="<i2").tobytes())
 
 

@@ -31,6 +31,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -89,12 +90,12 @@ class Predictor:
         t = self.qg.tensors
         return "peer_mean" in self.qg.inputs and LATENT in t and t["peer_mean"].size == t[LATENT].size
 
-    @property
+    @cached_property
     def latent_qg(self) -> ir.QGraph:
         """MiddleOut models: the projector, u -> latent (the nodes of qg that compute it)."""
         return sub_graph(self.qg, ["u"], [LATENT])
 
-    @property
+    @cached_property
     def head_qg(self) -> ir.QGraph:
         """MiddleOut models: the head, (latent, peer_mean) -> out."""
         return sub_graph(self.qg, [LATENT, "peer_mean"], ["out"])

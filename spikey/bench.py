@@ -315,16 +315,25 @@ def _throughput(x: float | None) -> str:
     return "n/a" if x is None else f"{x:,.0f}"
 
 
+def method_label(m: dict, report: dict) -> str:
+    """A method's name, saying so when it ran on fewer files than the report."""
+    return m["name"] + (f", first {m['files']} files" if m["files"] != report["files"] else "")
+
+
+def ratio_cells(m: dict) -> str:
+    """The ratio (bold) and its per-file spread, as Markdown cells: ratio | min | p10 | median | p90 | max."""
+    s = m["ratio_spread"]
+    return (f"**{m['ratio']:.3f}** | {s['min']:.3f} | {s['p10']:.3f} | {s['median']:.3f} "
+            f"| {s['p90']:.3f} | {s['max']:.3f}")
+
+
 def render_table(report: dict) -> str:
     """The Markdown table of the method summaries."""
     head = ("| method | ratio | min | p10 | median | p90 | max | encode samples/s | decode samples/s "
             "| compressed bytes |")
     rows = [head, "|" + " --- |" * 10]
     for m in report["methods"]:
-        s = m["ratio_spread"]
-        name = m["name"] + (f", first {m['files']} files" if m["files"] != report["files"] else "")
-        rows.append(f"| {name} | **{m['ratio']:.3f}** | {s['min']:.3f} | {s['p10']:.3f} | {s['median']:.3f} "
-                    f"| {s['p90']:.3f} | {s['max']:.3f} | {_throughput(m['encode_samples_per_s'])} "
+        rows.append(f"| {method_label(m, report)} | {ratio_cells(m)} | {_throughput(m['encode_samples_per_s'])} "
                     f"| {_throughput(m['decode_samples_per_s'])} | {m['compressed_bytes']:,} |")
     joint = report.get("joint") or []
     for j in joint:

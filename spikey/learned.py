@@ -127,7 +127,7 @@ class ReferenceStream:
         return self._out(self.code, outs["out"][0], self.sh)
 
 
-def _time_major(lengths: list) -> tuple[np.ndarray, np.ndarray]:
+def time_major(lengths: list) -> tuple[np.ndarray, np.ndarray]:
     """(channel, t) of every code of a joint stream in coding order: time step after time
     step, the channels that still have a sample at t in index order."""
     n = np.asarray(lengths, dtype=np.int64)
@@ -221,7 +221,7 @@ class LearnedCodec:
 
     def _encode_joint_reference(self, channels: list, peers: np.ndarray) -> bytes:
         shift = self.coder.pbits - 10
-        preds = self.model.predictor.predict_joint(channels, peers if self.middleout else None)
+        preds = self.model.predictor.predict_joint(channels, peers)   # peers matter only with MiddleOut
         bounds = []
         for x, (L, ls) in zip(channels, preds):
             if len(x) == 0:
@@ -229,7 +229,7 @@ class LearnedCodec:
                 continue
             lo, hi = self.coder.cdf_bounds(x, _aligned(L), _aligned(ls))
             bounds.append((np.concatenate([[x[0] << shift], lo]), np.concatenate([[(x[0] + 1) << shift], hi])))
-        c, t = _time_major([len(x) for x in channels])
+        c, t = time_major([len(x) for x in channels])
         if len(c) == 0:
             return b""
         lo = np.concatenate([b[0] for b in bounds])
@@ -247,7 +247,7 @@ class LearnedCodec:
         if frame == 0:
             order = [(0, t) for t in range(lengths[0])]
         else:
-            order = list(zip(*(a.tolist() for a in _time_major(lengths))))
+            order = list(zip(*(a.tolist() for a in time_major(lengths))))
         joint_mo = frame and self.middleout
         try:
             for i, (c, t) in enumerate(order):

@@ -76,9 +76,6 @@
 #define SPK_ICOUNT_SHIFT 8u
 #endif
 #include "hil_common.h"
-#ifndef SPK_HIL_FAULT_ADDR
-#define SPK_HIL_FAULT_ADDR 0xF0000000u
-#endif
 #define SPK_HIL_PROBE_WORDS 1024u
 #define SPK_HIL_GUARD_WORDS 16u
 #define SPK_HIL_MAGIC 0x484B5053u
@@ -254,15 +251,7 @@ int main(void)
     int raw = 0, rc;
     uint32_t stream_start;
 
-#ifdef SPK_HIL_FAULT_TEST
-    spk_semi_write0("SPIKEY fault-test reading an unmapped address\n");
-    (void)*(volatile uint32_t *)SPK_HIL_FAULT_ADDR;
-#endif
-#ifdef SPK_HIL_HANG_TEST
-    for (;;) {
-        SPK_COMPILER_BARRIER();
-    }
-#endif
+    hil_runner_tests();
 #ifdef SPK_HIL_STACK_TEST
     spk_semi_write0("SPIKEY stack-test recursing\n");
     (void)spk_hil_deep(0u);

@@ -88,4 +88,24 @@ static inline __attribute__((always_inline)) uint32_t hil_calibrate(uint32_t fra
     return insns;
 }
 
+#ifndef SPK_HIL_FAULT_ADDR
+#define SPK_HIL_FAULT_ADDR 0xF0000000u   /* unmapped on the mps2 boards: BusFault */
+#endif
+
+/* The runner's own tests, compiled in on request: SPK_HIL_FAULT_TEST reads an unmapped
+ * address (the runner must report the fault), SPK_HIL_HANG_TEST spins forever (its
+ * timeout). Without either define this is empty. */
+static inline __attribute__((always_inline)) void hil_runner_tests(void)
+{
+#ifdef SPK_HIL_FAULT_TEST
+    spk_semi_write0("SPIKEY fault-test reading an unmapped address\n");
+    (void)*(volatile uint32_t *)SPK_HIL_FAULT_ADDR;
+#endif
+#ifdef SPK_HIL_HANG_TEST
+    for (;;) {
+        SPK_COMPILER_BARRIER();
+    }
+#endif
+}
+
 #endif /* SPIKEY_HIL_COMMON_H */

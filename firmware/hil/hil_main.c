@@ -53,9 +53,6 @@
 #define SPK_ICOUNT_SHIFT 8u
 #endif
 #include "hil_common.h"
-#ifndef SPK_HIL_FAULT_ADDR
-#define SPK_HIL_FAULT_ADDR 0xF0000000u   /* unmapped on the mps2 boards: BusFault */
-#endif
 /* Words painted below the caller's frame before each encode, to find its stack depth. */
 #define SPK_HIL_PROBE_WORDS 512u
 
@@ -73,15 +70,7 @@ int main(void)
     uint32_t n_frames = 0u, n_samples = 0u, payload_bytes = 0u;
     uint32_t total_insns = 0u, worst_insns = 0u, worst_frame = 0u, encode_stack = 0u;
 
-#ifdef SPK_HIL_FAULT_TEST
-    spk_semi_write0("SPIKEY fault-test reading an unmapped address\n");
-    (void)*(volatile uint32_t *)SPK_HIL_FAULT_ADDR;
-#endif
-#ifdef SPK_HIL_HANG_TEST
-    for (;;) {
-        SPK_COMPILER_BARRIER();
-    }
-#endif
+    hil_runner_tests();
 
     fin = spk_semi_open("input.s16", SPK_SEMI_MODE_RB);
     if (fin < 0) {

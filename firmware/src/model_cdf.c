@@ -28,6 +28,29 @@ void spk_cdf_init(spk_cdf_model_t *m, const int32_t *edges, uint32_t family)
 }
 
 /*
+ * Bisect [lo, hi] with C(lo) = clo <= target < C(hi) = chi down to the code x with
+ * C(x) <= target < C(x+1); writes C(x), C(x+1). About log2(hi - lo) evaluations.
+ */
+static uint32_t spk_cdf__bisect(const spk_cdf_model_t *m, uint32_t target, uint32_t L, int32_t ls, uint32_t lo,
+                                uint32_t hi, uint32_t clo, uint32_t chi, uint32_t *c_lo, uint32_t *c_hi)
+{
+    while (hi - lo > 1u) {               /* C(lo) <= target < C(hi) */
+        const uint32_t mid = (lo + hi) >> 1;
+        const uint32_t cm = spk_cdf_eval(m, mid, L, ls);
+        if (cm <= target) {
+            lo = mid;
+            clo = cm;
+        } else {
+            hi = mid;
+            chi = cm;
+        }
+    }
+    *c_lo = clo;
+    *c_hi = chi;
+    return lo;
+}
+
+/*
  * The search's slow path (about 2 % of real samples): the guess g missed, C(g) and C(g+1)
  * are known. Gallop from g toward the target (steps 1, 2, 4, ...), then bisect.
  */
@@ -63,39 +86,11 @@ uint32_t spk_cdf_find_from(const spk_cdf_model_t *m, uint32_t target, uint32_t L
             step <<= 1;
         }
     }
-    while (hi - lo > 1u) {               /* C(lo) <= target < C(hi) */
-        const uint32_t mid = (lo + hi) >> 1;
-        const uint32_t cm = spk_cdf_eval(m, mid, L, ls);
-        if (cm <= target) {
-            lo = mid;
-            clo = cm;
-        } else {
-            hi = mid;
-            chi = cm;
-        }
-    }
-    *c_lo = clo;
-    *c_hi = chi;
-    return lo;
+    return spk_cdf__bisect(m, target, L, ls, lo, hi, clo, chi, c_lo, c_hi);
 }
 
 uint32_t spk_cdf_find_binary(const spk_cdf_model_t *m, uint32_t target, uint32_t L, int32_t ls,
                              uint32_t *c_lo, uint32_t *c_hi)
 {
-    uint32_t lo = 0u, hi = SPK_CDF_N_CODES, clo = 0u, chi = SPK_CDF_TOTAL;
-
-    while (hi - lo > 1u) {
-        const uint32_t mid = (lo + hi) >> 1;
-        const uint32_t cm = spk_cdf_eval(m, mid, L, ls);
-        if (cm <= target) {
-            lo = mid;
-            clo = cm;
-        } else {
-            hi = mid;
-            chi = cm;
-        }
-    }
-    *c_lo = clo;
-    *c_hi = chi;
-    return lo;
+    return spk_cdf__bisect(m, target, L, ls, 0u, SPK_CDF_N_CODES, 0u, SPK_CDF_TOTAL, c_lo, c_hi);
 }
