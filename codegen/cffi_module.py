@@ -48,6 +48,11 @@ def _cpu() -> str:
     return platform.machine() + ":" + flags
 
 
+def host_has(feature: str) -> bool:
+    """Whether this host's CPU reports the feature flag (e.g. "avx2")."""
+    return feature in _cpu().split(":", 1)[1].split()
+
+
 def _key(files: dict, cdef: str, include: str, include_dirs, cflags, ldflags) -> str:
     h = hashlib.sha256()
     native = _cpu() if any("native" in f for f in cflags) else ""

@@ -76,6 +76,8 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
     args = {q["name"]: q["c"] for q in peers}
     latent = pred.qg.tensors[LATENT] if mo else None
     emas = [dict(src="d", shift=s) for s in c.ema_shifts] + [dict(src="d - s->last_d", shift=s) for s in c.ema2_shifts]
+    vector = kernel == "columns"
+    u_groups, u_pre, u_put = _u_groups(pred) if vector else ([], [], False)
 
     def v_of(expr: str) -> str:
         return f"(int32_t){prefix}_lin_q4[{expr}]" if pred.lin is not None else f"({expr}) * 16"
@@ -95,7 +97,9 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
                middleout=mo, lat=LAT_PREFIX, head=HEAD_PREFIX,
                latent=latent.size if mo else 0, latent_frac=latent.frac if mo else 0,
                lat_args=["u"], head_args=[{LATENT: "z", PEER_MEAN: "peer_mean"}[n] for n in pred.head_qg.inputs] if mo else [],
-               zero_peer_mean=args.get(PEER_MEAN))
+               zero_peer_mean=args.get(PEER_MEAN), vector=vector, u_groups=u_groups, u_pre=u_pre, u_put=u_put,
+               win_new=_win_new(pred, v_of),
+               u_alloc=U_GROUP * len(u_groups) if vector else c.n_inputs)
     env = _env()
     files = {}
     for net in nets:
@@ -107,6 +111,11 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
 
 
 INT16_MIN, INT16_MAX, INT32_MAX = -(1 << 15), (1 << 15) - 1, (1 << 31) - 1
+
+
+def _win_new(pred: Predictor, v_of) -> str:
+    """C expression of the window's newest element from code and s->last_code."""
+    return f"{v_of('code')} - {v_of('s->last_code')}" if pred.lin is not None else "code - s->last_code"
 
 
 def _win_type(pred: Predictor) -> str:
@@ -169,6 +178,46 @@ def _blocks(pred: Predictor) -> list[dict]:
     return out
 
 
+U_GROUP = 16   # lanes of one spk_v8_quant16 (spikey_vec.h)
+
+
+def _u_groups(pred: Predictor) -> tuple[list[dict], list[dict], bool]:
+    """The host's input quantisation (kernel "columns"): u in groups of 16 lanes, each two
+    spk_v8 vectors of values (C expressions) and, per lane, k and whether the shift adds sh
+    (m = -1) or not (the last input, sh itself, at r = 2); lanes past the inputs are 0.
+
+    A vector of 8 window lanes is read before the step writes the ring (``pre``: the window
+    after the step is the ring's newer W - 1 values, then the new difference), so the load
+    does not wait on the fresh 2-byte store it would overlap; the newest lane gets the new
+    difference in a register (spk_v8_put). Other lanes are read after the step. Returns
+    (groups, pre-step loads, whether a lane takes the new difference)."""
+    W = pred.fcfg.window
+    load = "spk_v8_load16" if _win_type(pred) == "int16_t" else "spk_v8_load"
+    src = {"window": "s->win[s->win_pos + {}]", "wavelet": "wav[{}]", "ema": "s->ema[{}]"}
+    lanes = []
+    for b in _blocks(pred):
+        if b["start"] != len(lanes):
+            raise AssertionError(f"input block {b['name']} does not follow the previous one")
+        lanes += [dict(block=b["name"], j=j, k=b["k"], m=-1) for j in range(b["stop"] - b["start"])]
+    lanes.append(dict(block="sh", j=0, k=2, m=0))          # u[n - 1] = sat16(rshr(sh * 2^f_in, 2))
+    lanes += [dict(block="zero", j=0, k=0, m=0)] * (-len(lanes) % U_GROUP)
+    pre = []
+
+    def vec(part: list[dict]) -> str:
+        j0 = part[0]["j"]
+        if all(q["block"] == "window" and q["j"] == j0 + i for i, q in enumerate(part)):
+            name = f"win{len(pre)}"
+            pre.append(dict(c=name, expr=f"{load}(&s->win[s->win_pos + {j0 + 1}])"))
+            return f"spk_v8_put({name}, {W - 1 - j0}, d)" if j0 + 8 >= W else name
+        vals = {"sh": "sh", "zero": "0"}
+        return "spk_v8_set(" + ", ".join(vals.get(q["block"]) or ("(int32_t)" if q["block"] == "window" else "")
+                                         + src[q["block"]].format(q["j"]) for q in part) + ")"
+
+    groups = [dict(a=vec(g[:8]), b=vec(g[8:]), k=", ".join(str(q["k"]) for q in g), m=", ".join(str(q["m"]) for q in g))
+              for g in (lanes[i:i + U_GROUP] for i in range(0, len(lanes), U_GROUP))]
+    return groups, pre, any("spk_v8_put" in g["a"] + g["b"] for g in groups)
+
+
 HOST_GLUE_CDEF = """void spk_pred_host_run(const int16_t *codes, int32_t n, int32_t *L, int32_t *log2s_q8);
 void spk_pred_host_features(const int16_t *codes, int32_t n, int32_t m, int32_t *value, int32_t *sh);
 void spk_pred_host_inputs(const int16_t *codes, int32_t n, int16_t *u, int32_t *sh);
@@ -205,12 +254,16 @@ static void spk_pred_host_features(const int16_t *codes, int32_t n, int32_t m, i
 static void spk_pred_host_inputs(const int16_t *codes, int32_t n, int16_t *u, int32_t *sh)
 {
     spk_pred_state_t s;
-    int32_t t;
+    int16_t v[SPK_PRED_U_ALLOC];
+    int32_t t, i;
     if (n <= 0)
         return;
     spk_pred_reset(&s, codes[0]);
-    for (t = 0; t < n; t++)
-        sh[t] = spk_pred_input(&s, codes[t], &u[t * SPK_PRED_INPUTS]);
+    for (t = 0; t < n; t++) {
+        sh[t] = spk_pred_input(&s, codes[t], v);
+        for (i = 0; i < SPK_PRED_INPUTS; i++)
+            u[t * SPK_PRED_INPUTS + i] = v[i];
+    }
 }
 
 /* MiddleOut: a whole file through input + latent + head, with peer_mean[t * LATENT ..] at
@@ -220,7 +273,7 @@ static int spk_pred_host_split(const int16_t *codes, int32_t n, const int16_t *p
 {
 #if SPK_PRED_MIDDLEOUT
     spk_pred_state_t s;
-    int16_t u[SPK_PRED_INPUTS];
+    int16_t u[SPK_PRED_U_ALLOC];
     int32_t t, sh;
     if (n <= 0)
         return 1;
@@ -242,13 +295,15 @@ static int spk_pred_host_split(const int16_t *codes, int32_t n, const int16_t *p
 class HostPredictor:
     """The generated predictor compiled for the host (cffi, cached by content)."""
 
-    def __init__(self, src: cgen.CSources, sanitize: bool = False, cache_dir=None):
+    def __init__(self, src: cgen.CSources, sanitize: bool = False, cache_dir=None, cflags=cffi_module.DEFAULT_CFLAGS):
+        """cflags: e.g. with -mavx2 for the AVX2 path of a kernel="columns" build (spikey_vec.h)."""
         if src.prefix != PREFIX:
             raise ValueError(f"the host glue drives prefix {PREFIX!r}")
         files = dict(src.files)
         files["spk_pred_host.h"] = HOST_GLUE
         self.module = cffi_module.build(files, src.cdef + HOST_GLUE_CDEF, "spk_pred_host.h",
-                                        include_dirs=src.include_dirs, sanitize=sanitize, cache_dir=cache_dir)
+                                        include_dirs=src.include_dirs, cflags=cflags, sanitize=sanitize,
+                                        cache_dir=cache_dir)
         self.ffi, self.lib = self.module.ffi, self.module.lib
 
     def predict(self, codes) -> tuple[np.ndarray, np.ndarray]:

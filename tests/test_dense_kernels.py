@@ -113,15 +113,8 @@ def test_m4_kernels_match_reference(tmp_path, bits, per_channel, acc, bound):
     assert r.returncode == 0, f"{r.returncode} output values differ between the M4 build and the reference"
 
 
-def _host_avx2() -> bool:
-    try:
-        return " avx2 " in Path("/proc/cpuinfo").read_text().replace("\n", " ")
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("simd", ["portable", pytest.param("avx2", marks=pytest.mark.skipif(
-    not _host_avx2(), reason="this host has no AVX2"))])
+    not cffi_module.host_has("avx2"), reason="this host has no AVX2"))])
 @pytest.mark.parametrize("bits,per_channel,acc,bound", CONFIGS, ids=IDS)
 def test_columns_kernels_match_reference(bits, per_channel, acc, bound, simd):
     """The host's columns kernel (spikey_vec.h), plain C and AVX2, under UBSan; layers it

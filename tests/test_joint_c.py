@@ -177,6 +177,7 @@ FAKE_PRED = r"""
 #define SPK_PRED_H
 #include <stdint.h>
 #define SPK_PRED_INPUTS 1
+#define SPK_PRED_U_ALLOC 1
 #define SPK_PRED_MIDDLEOUT 1
 #define SPK_PRED_LATENT 2
 #define SPK_PRED_LATENT_FRAC 0

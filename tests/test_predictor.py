@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from codegen import build as cbuild
+from codegen import cffi_module
 from codegen import cgen_predictor as cp
 from codegen import predictor as pr
 from spikey_train import export as ex
@@ -87,6 +88,25 @@ def test_host_c_equals_reference(built, case):
     assert np.array_equal(L, L2) and np.array_equal(ls, ls2)
     assert L.min() >= 0 and L.max() <= 1023
     assert ls.min() >= pred.log2s_min_q8 and ls.max() <= pr.LOG2S_MAX_Q8
+
+
+@pytest.mark.parametrize("simd", ["portable", pytest.param("avx2", marks=pytest.mark.skipif(
+    not cffi_module.host_has("avx2"), reason="this host has no AVX2"))])
+def test_host_build_equals_reference(built, simd):
+    """The host build (kernel "columns": spikey_vec.h's input quantisation, 16 inputs at a
+    time with the window read before the ring write, and its columns kernel), plain C and
+    AVX2, under UBSan: u, sh, L and log2 scale equal the reference on every adversarial case."""
+    pred, _ = built
+    flags = [*cffi_module.DEFAULT_CFLAGS, "-mavx2" if simd == "avx2" else "-mno-avx2"]
+    host = cp.HostPredictor(cp.generate(pred, kernel="columns"), sanitize=True, cflags=flags)
+    n = pred.fcfg.n_inputs
+    for case, x in adversarial().items():
+        values, sh = pr.integer_features(np.asarray(x, np.int64), pred.fcfg, pred.lin)
+        u, sh2 = host.inputs(x, n)
+        assert np.array_equal(sh, sh2) and np.array_equal(pred.quantize_inputs(values, sh), u), case
+        L, ls = pred.predict(x)
+        L2, ls2 = host.predict(x)
+        assert np.array_equal(L, L2) and np.array_equal(ls, ls2), case
 
 
 @pytest.mark.parametrize("case", ["square period 40", "spikes", "white noise", "synthetic recording"])

@@ -1,8 +1,10 @@
 /*
- * spikey_vec.h - 8-lane int32 vectors for the generated Dense layers' "columns" kernel.
+ * spikey_vec.h - 8-lane int32 vectors for the host build of the generated code (kernel
+ * "columns"): the Dense layers' columns kernel and the predictor's input quantisation.
  *
- * The columns kernel (codegen.cgen, kernel="columns": the host build) keeps 8 output rows
- * of a layer in one vector accumulator and adds one input pair at a time to all of them.
+ * The columns kernel (codegen.cgen) keeps 8 output rows of a layer in one vector
+ * accumulator and adds one input pair at a time to all of them; spk_v8_quant16 quantises
+ * 16 network inputs at once (codegen.cgen_predictor, predictor.c.j2).
  * With AVX2 (__AVX2__, e.g. -march=native on x86-64) a vector is one __m256i and
  * spk_v8_mac_pair is VPMADDWD + VPADDD; elsewhere it is a struct of 8 int32 and plain C.
  * Both paths compute the same integers: exact sums (docs/fixed-point.md section 4 bounds
@@ -84,29 +86,48 @@ static inline spk_v8_t spk_v8_mac_pair(spk_v8_t acc, int32_t xp, const int16_t *
 }
 
 /*
- * Requantise 16 accumulators (a: rows 0..7, b: rows 8..15) to int16 and store them to y:
- *   y[l] = sat16(acc[l] >> s[l]), then max(y, 0) when relu
- * with s[l] in [0, 31] (the rounding offset 2^(s-1) is already in the accumulator: the
- * biases carry it, so this is requant16 of docs/fixed-point.md, rounding half up).
- * Saturation is VPACKSSDW's signed clamp, which is sat16; the shifts are arithmetic.
+ * Saturate 16 int32 lanes (a: 0..7, b: 8..15) to int16 and store them to y[0..15], in order;
+ * then max(y, 0) when relu. Saturation is VPACKSSDW's signed clamp: sat16.
  */
-static inline void spk_v8_requant16(spk_v8_t a, spk_v8_t b, const int32_t *s, int relu, int16_t *y)
+static inline void spk_v8_pack16(spk_v8_t a, spk_v8_t b, int relu, int16_t *y)
 {
 #if SPK_VEC_AVX2
-    const __m256i sa = _mm256_srav_epi32(a, _mm256_loadu_si256((const __m256i *)s));
-    const __m256i sb = _mm256_srav_epi32(b, _mm256_loadu_si256((const __m256i *)(s + 8)));
-    __m256i r = _mm256_permute4x64_epi64(_mm256_packs_epi32(sa, sb), 0xd8);   /* rows in order */
+    __m256i r = _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), 0xd8);   /* lanes in order */
     if (relu)
         r = _mm256_max_epi16(r, _mm256_setzero_si256());
     _mm256_storeu_si256((__m256i *)y, r);
 #else
     int l;
     for (l = 0; l < 16; l++) {
-        const int32_t v = (l < 8 ? a.v[l] : b.v[l - 8]) >> s[l];
+        const int32_t v = l < 8 ? a.v[l] : b.v[l - 8];
         const int32_t q = v > 32767 ? 32767 : (v < -32768 ? -32768 : v);
         y[l] = (int16_t)(relu && q < 0 ? 0 : q);
     }
 #endif
+}
+
+/* acc >> s lane by lane, s in [0, 31]: arithmetic (spikey_fixed.h asserts it for C's >>). */
+static inline spk_v8_t spk_v8_sra(spk_v8_t a, spk_v8_t s)
+{
+#if SPK_VEC_AVX2
+    return _mm256_srav_epi32(a, s);
+#else
+    int l;
+    for (l = 0; l < 8; l++)
+        a.v[l] >>= s.v[l];
+    return a;
+#endif
+}
+
+/*
+ * Requantise 16 accumulators (a: rows 0..7, b: rows 8..15) to int16 and store them to y:
+ *   y[l] = sat16(acc[l] >> s[l]), then max(y, 0) when relu
+ * with s[l] in [0, 31] (the rounding offset 2^(s-1) is already in the accumulator: the
+ * biases carry it, so this is requant16 of docs/fixed-point.md, rounding half up).
+ */
+static inline void spk_v8_requant16(spk_v8_t a, spk_v8_t b, const int32_t *s, int relu, int16_t *y)
+{
+    spk_v8_pack16(spk_v8_sra(a, spk_v8_load(s)), spk_v8_sra(b, spk_v8_load(s + 8)), relu, y);
 }
 
 /* a + b lane by lane: two partial sums of one accumulator (exact under the same proof). */
@@ -131,6 +152,73 @@ static inline spk_v8_t spk_v8_zero(void)
     spk_v8_t r;
     memset(r.v, 0, sizeof r.v);
     return r;
+#endif
+}
+
+/* Eight int16 from p (no alignment needed), sign-extended to int32. */
+static inline spk_v8_t spk_v8_load16(const int16_t *p)
+{
+#if SPK_VEC_AVX2
+    return _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)p));
+#else
+    spk_v8_t r;
+    int l;
+    for (l = 0; l < 8; l++)
+        r.v[l] = p[l];
+    return r;
+#endif
+}
+
+/* The vector (v0, ..., v7), lane 0 first. */
+static inline spk_v8_t spk_v8_set(int32_t v0, int32_t v1, int32_t v2, int32_t v3, int32_t v4, int32_t v5, int32_t v6,
+                                  int32_t v7)
+{
+#if SPK_VEC_AVX2
+    return _mm256_setr_epi32(v0, v1, v2, v3, v4, v5, v6, v7);
+#else
+    const spk_v8_t r = { { v0, v1, v2, v3, v4, v5, v6, v7 } };
+    return r;
+#endif
+}
+
+/* v with lane `lane` (a constant in [0, 7]) replaced by x. */
+static inline spk_v8_t spk_v8_put(spk_v8_t v, int lane, int32_t x)
+{
+#if SPK_VEC_AVX2
+    const __m256i at = _mm256_cmpeq_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(lane));
+    return _mm256_blendv_epi8(v, _mm256_set1_epi32(x), at);
+#else
+    v.v[lane] = x;
+    return v;
+#endif
+}
+
+/*
+ * The predictor's input quantisation (docs/fixed-point.md section 8) of 16 lanes
+ * (a: lanes 0..7, b: 8..15), stored to y[0..15]:
+ *   y[l] = sat16((v[l] * 2^f + off[l]) >> r[l]),  r[l] = (sh & m[l]) + k[l],  off[l] = 2^r[l] >> 1
+ * that is sat16(rshr(v * 2^f, r)) with rounding half up. m[l] is -1 where the lane's shift
+ * includes sh, else 0; f and every r[l] lie in [0, 30], and v * 2^f + off fits int32 for
+ * every legal v (codegen.predictor.choose_f_in proves it), so nothing wraps.
+ */
+static inline void spk_v8_quant16(spk_v8_t a, spk_v8_t b, int f, int32_t sh, const int32_t *k, const int32_t *m,
+                                  int16_t *y)
+{
+#if SPK_VEC_AVX2
+    const __m256i s = _mm256_set1_epi32(sh), one = _mm256_set1_epi32(1);
+    const __m256i ra = _mm256_add_epi32(_mm256_and_si256(s, spk_v8_load(m)), spk_v8_load(k));
+    const __m256i rb = _mm256_add_epi32(_mm256_and_si256(s, spk_v8_load(m + 8)), spk_v8_load(k + 8));
+    const __m256i xa = _mm256_add_epi32(_mm256_slli_epi32(a, f), _mm256_srli_epi32(_mm256_sllv_epi32(one, ra), 1));
+    const __m256i xb = _mm256_add_epi32(_mm256_slli_epi32(b, f), _mm256_srli_epi32(_mm256_sllv_epi32(one, rb), 1));
+    spk_v8_pack16(_mm256_srav_epi32(xa, ra), _mm256_srav_epi32(xb, rb), 0, y);
+#else
+    int l;
+    for (l = 0; l < 8; l++) {
+        const int32_t r0 = (sh & m[l]) + k[l], r1 = (sh & m[l + 8]) + k[l + 8];
+        a.v[l] = (a.v[l] * ((int32_t)1 << f) + (((int32_t)1 << r0) >> 1)) >> r0;
+        b.v[l] = (b.v[l] * ((int32_t)1 << f) + (((int32_t)1 << r1) >> 1)) >> r1;
+    }
+    spk_v8_pack16(a, b, 0, y);
 #endif
 }
 

@@ -230,7 +230,7 @@ static void spk_codec__advance_step(spk_codec_chan_t *ch, uint32_t n_chan, const
 {
     uint32_t c;
 #if SPK_PRED_MIDDLEOUT
-    int16_t u[SPK_PRED_INPUTS];     /* network input of one channel, q * 2^-f_in */
+    int16_t u[SPK_PRED_U_ALLOC];    /* network input of one channel, q * 2^-f_in */
     int16_t m[SPK_PRED_LATENT];     /* peer mean of one channel, the latent's format */
     for (c = 0u; c < n_chan; c++) {
         if (active[c]) {
