@@ -37,7 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 RUNS = REPO / ".cache" / "model-runs"
-LADDER = ("ladder-xxs", "ladder-xs", "ladder-s", "default", "ladder-l", "ladder-xl")
+LADDER = ("ladder-xxs", "ladder-xs", "default", "ladder-m", "ladder-l", "ladder-xl")
 OUT_JSON = REPO / "bench" / "results" / "ladder.json"
 OUT_PNG = REPO / "docs" / "results-ladder.png"
 # Quoted in issue 6 (not measured here): instructions per sample and compression ratio.

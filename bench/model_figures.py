@@ -37,7 +37,8 @@ from spikey_train.topology import activity_distance  # noqa: E402
 
 CONFIGS = REPO / "spikey_train" / "configs"
 SHIPPED = REPO / "spikey_train" / "models" / "default"
-LADDER = ["ladder-xxs", "ladder-xs", "ladder-s", "default", "ladder-l", "ladder-xl"]
+LADDER = ["ladder-xxs", "ladder-xs", "default", "ladder-m", "ladder-l", "ladder-xl"]
+BASE = "ladder-m"   # the previous default: the ablations and the joint models are its variants
 ABLATIONS = [("ablation-no-wavelet", "no wavelet features (window + running stats only)"),
              ("ablation-no-running-stats", "no running statistics, no scale normalisation"),
              ("ablation-uniform-bins", "coder bins at k +- 1/2 (no learned ADC code edges)"),
@@ -200,21 +201,24 @@ def write_markdown(path: Path, fl, res: dict, shipped, peer_r, names, val_idx, a
     L.append((CONFIGS / "default.yaml").read_text().rstrip())
     L.append("```")
     L.append("")
-    L.append("## What each part buys (ablations of the default, per file)")
+    b = res.get(BASE, d)
+    bref = b["per_file"]["bits_per_sample"]
+    L.append(f"## What each part buys (ablations of {BASE}, per file)")
     L.append("")
-    L.append("Each row is the default with one part changed, trained the same way (same seed, data, steps, "
-             "unless noted); the last column is bits/sample relative to the default (positive = worse).")
+    L.append(f"Each row is {BASE} (the default model's architecture until 2026-11-22: `spikey_train/configs/"
+             f"{BASE}.yaml`) with one part changed, trained the same way (same seed, data, steps, unless noted); "
+             f"the last column is bits/sample relative to {BASE} (positive = worse).")
     L.append("")
-    L.append("| model | change | steps | MACs | bits/sample | ratio | vs default |")
+    L.append(f"| model | change | steps | MACs | bits/sample | ratio | vs {BASE} |")
     L.append("| --- | --- | --- | --- | --- | --- | --- |")
-    L.append(f"| default | - | {d['steps']} | {d['macs']['total']} | {ref:.4f} | {d['per_file']['ratio']:.4f} | |")
+    L.append(f"| {BASE} | - | {b['steps']} | {b['macs']['total']} | {bref:.4f} | {b['per_file']['ratio']:.4f} | |")
     L.append(f"| (floor) | first difference + ideal static coder per file | - | 0 | {fl['bits_per_sample']:.4f} | "
-             f"{fl['ratio']:.4f} | {fl['bits_per_sample'] - ref:+.4f} |")
+             f"{fl['ratio']:.4f} | {fl['bits_per_sample'] - bref:+.4f} |")
     for name, label in ABLATIONS:
         if name in res:
             r = res[name]
             L.append(f"| {name} | {label} | {r['steps']} | {r['macs']['total']} | {r['per_file']['bits_per_sample']:.4f} | "
-                     f"{r['per_file']['ratio']:.4f} | {r['per_file']['bits_per_sample'] - ref:+.4f} |")
+                     f"{r['per_file']['ratio']:.4f} | {r['per_file']['bits_per_sample'] - bref:+.4f} |")
     L.append("")
     L.append("## Ladder (per file)")
     L.append("")
@@ -237,7 +241,8 @@ def write_markdown(path: Path, fl, res: dict, shipped, peer_r, names, val_idx, a
     L.append("")
     L.append("## MiddleOut: joint mode")
     L.append("")
-    L.append(f"Joint mode codes all {len(names)} channels frame by frame (the first {res['_common']:,} steps, "
+    L.append(f"The joint models are variants of {BASE}. "
+             f"Joint mode codes all {len(names)} channels frame by frame (the first {res['_common']:,} steps, "
              "the common length; the rest of a longer file per file). Peers come from a thread topology computed once from the "
              "first second of every channel (distance 1 - |r| of first differences at zero lag). The same "
              "model is also evaluated with MiddleOut switched off (per file).")
