@@ -201,7 +201,7 @@ def write_markdown(path: Path, fl, res: dict, shipped, peer_r, names, val_idx, a
     L.append((CONFIGS / "default.yaml").read_text().rstrip())
     L.append("```")
     L.append("")
-    b = res.get(BASE, d)
+    b = res[BASE]
     bref = b["per_file"]["bits_per_sample"]
     L.append(f"## What each part buys (ablations of {BASE}, per file)")
     L.append("")
@@ -319,8 +319,9 @@ def main(argv=None) -> int:
         res[name] = evaluate_run(run, name, codes, names, train_idx, val_idx)
         print(f"{name}: {res[name]['per_file']['bits_per_sample']:.4f} bits/sample"
               + (f", joint {res[name]['joint']['bits_per_sample']:.4f}" if "joint" in res[name] else ""), flush=True)
-    if "default" not in res:
-        raise SystemExit("no default run: train it first (see --train-missing)")
+    for need in ("default", BASE):
+        if need not in res:
+            raise SystemExit(f"no {need} run: train it first (see --train-missing)")
     res["_lengths"] = {names[i]: len(codes[i]) for i in val_idx}
     res["_common"] = min(len(c) for c in codes) - 1
     res["_quant"] = quantised_weights(runs / "default", codes, val_idx)

@@ -77,7 +77,7 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
     latent = pred.qg.tensors[LATENT] if mo else None
     emas = [dict(src="d", shift=s) for s in c.ema_shifts] + [dict(src="d - s->last_d", shift=s) for s in c.ema2_shifts]
     vector = kernel == "columns"
-    u_groups, u_pre, u_put = _u_groups(pred) if vector else ([], [], False)
+    u_groups, u_pre = _u_groups(pred) if vector else ([], [])
 
     def v_of(expr: str) -> str:
         return f"(int32_t){prefix}_lin_q4[{expr}]" if pred.lin is not None else f"({expr}) * 16"
@@ -97,7 +97,7 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
                middleout=mo, lat=LAT_PREFIX, head=HEAD_PREFIX,
                latent=latent.size if mo else 0, latent_frac=latent.frac if mo else 0,
                lat_args=["u"], head_args=[{LATENT: "z", PEER_MEAN: "peer_mean"}[n] for n in pred.head_qg.inputs] if mo else [],
-               zero_peer_mean=args.get(PEER_MEAN), vector=vector, u_groups=u_groups, u_pre=u_pre, u_put=u_put,
+               zero_peer_mean=args.get(PEER_MEAN), vector=vector, u_groups=u_groups, u_pre=u_pre,
                win_new=_win_new(pred, v_of),
                u_alloc=U_GROUP * len(u_groups) if vector else c.n_inputs)
     env = _env()
@@ -181,7 +181,7 @@ def _blocks(pred: Predictor) -> list[dict]:
 U_GROUP = 16   # lanes of one spk_v8_quant16 (spikey_vec.h)
 
 
-def _u_groups(pred: Predictor) -> tuple[list[dict], list[dict], bool]:
+def _u_groups(pred: Predictor) -> tuple[list[dict], list[dict]]:
     """The host's input quantisation (kernel "columns"): u in groups of 16 lanes, each two
     spk_v8 vectors of values (C expressions) and, per lane, k and whether the shift adds sh
     (m = -1) or not (the last input, sh itself, at r = 2); lanes past the inputs are 0.
@@ -190,7 +190,7 @@ def _u_groups(pred: Predictor) -> tuple[list[dict], list[dict], bool]:
     after the step is the ring's newer W - 1 values, then the new difference), so the load
     does not wait on the fresh 2-byte store it would overlap; the newest lane gets the new
     difference in a register (spk_v8_put). Other lanes are read after the step. Returns
-    (groups, pre-step loads, whether a lane takes the new difference)."""
+    (groups, pre-step loads: each with ``put`` when it holds the newest lane)."""
     W = pred.fcfg.window
     load = "spk_v8_load16" if _win_type(pred) == "int16_t" else "spk_v8_load"
     src = {"window": "s->win[s->win_pos + {}]", "wavelet": "wav[{}]", "ema": "s->ema[{}]"}
@@ -207,15 +207,15 @@ def _u_groups(pred: Predictor) -> tuple[list[dict], list[dict], bool]:
         j0 = part[0]["j"]
         if all(q["block"] == "window" and q["j"] == j0 + i for i, q in enumerate(part)):
             name = f"win{len(pre)}"
-            pre.append(dict(c=name, expr=f"{load}(&s->win[s->win_pos + {j0 + 1}])"))
-            return f"spk_v8_put({name}, {W - 1 - j0}, d)" if j0 + 8 >= W else name
+            pre.append(dict(c=name, expr=f"{load}(&s->win[s->win_pos + {j0 + 1}])", put=j0 + 8 >= W))
+            return f"spk_v8_put({name}, {W - 1 - j0}, d)" if pre[-1]["put"] else name
         vals = {"sh": "sh", "zero": "0"}
         return "spk_v8_set(" + ", ".join(vals.get(q["block"]) or ("(int32_t)" if q["block"] == "window" else "")
                                          + src[q["block"]].format(q["j"]) for q in part) + ")"
 
     groups = [dict(a=vec(g[:8]), b=vec(g[8:]), k=", ".join(str(q["k"]) for q in g), m=", ".join(str(q["m"]) for q in g))
               for g in (lanes[i:i + U_GROUP] for i in range(0, len(lanes), U_GROUP))]
-    return groups, pre, any("spk_v8_put" in g["a"] + g["b"] for g in groups)
+    return groups, pre
 
 
 HOST_GLUE_CDEF = """void spk_pred_host_run(const int16_t *codes, int32_t n, int32_t *L, int32_t *log2s_q8);
@@ -292,6 +292,17 @@ static int spk_pred_host_split(const int16_t *codes, int32_t n, const int16_t *p
 """
 
 
+def predict_codes(ffi, lib, codes) -> tuple[np.ndarray, np.ndarray]:
+    """(L, log2s_q8) int64 of a whole file through HOST_GLUE's spk_pred_host_run, in any module
+    built with it: row t predicts x[t+1] (as codegen.predictor.Predictor.predict)."""
+    x = np.ascontiguousarray(codes, dtype=np.int16)
+    L = np.zeros(len(x), np.int32)
+    ls = np.zeros(len(x), np.int32)
+    lib.spk_pred_host_run(ffi.from_buffer("int16_t[]", x), len(x), ffi.from_buffer("int32_t[]", L),
+                          ffi.from_buffer("int32_t[]", ls))
+    return L.astype(np.int64), ls.astype(np.int64)
+
+
 class HostPredictor:
     """The generated predictor compiled for the host (cffi, cached by content)."""
 
@@ -307,12 +318,7 @@ class HostPredictor:
         self.ffi, self.lib = self.module.ffi, self.module.lib
 
     def predict(self, codes) -> tuple[np.ndarray, np.ndarray]:
-        x = np.ascontiguousarray(codes, dtype=np.int16)
-        L = np.zeros(len(x), np.int32)
-        ls = np.zeros(len(x), np.int32)
-        self.lib.spk_pred_host_run(self.ffi.from_buffer("int16_t[]", x), len(x),
-                                   self.ffi.from_buffer("int32_t[]", L), self.ffi.from_buffer("int32_t[]", ls))
-        return L.astype(np.int64), ls.astype(np.int64)
+        return predict_codes(self.ffi, self.lib, codes)
 
     def inputs(self, codes, n_inputs: int) -> tuple[np.ndarray, np.ndarray]:
         """(u (n, n_inputs), sh (n,)) as spk_pred_input computes them, int64."""

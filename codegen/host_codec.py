@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cffi_module
+from . import cffi_module, cgen_predictor
 from .cgen import CSources
 from .toolchain import FIRMWARE
 
@@ -35,12 +35,12 @@ int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uint32_t *
 int spk_hx_decode(int coder, const uint8_t *payload, uint32_t n_bytes, int16_t *x, uint32_t n_chan,
                   const uint32_t *n, uint32_t frame, const int32_t *edges, uint32_t family,
                   const int16_t *peers, uint32_t n_peers);
-void spk_hx_predict(const int16_t *x, uint32_t n, int32_t *L, int32_t *ls);
-"""
+""" + cgen_predictor.HOST_GLUE_CDEF
 
 GLUE = r"""
 #include <stdlib.h>
 #include "spikey_codec.h"
+#include "spk_pred_host.h"   /* codegen.cgen_predictor.HOST_GLUE: spk_pred_host_run for predict */
 
 typedef struct {
     spk_codec_chan_t *chan;
@@ -173,17 +173,6 @@ static int spk_hx_decode(int coder, const uint8_t *payload, uint32_t n_bytes, in
     spk_hx_free(&c);
     return (int)st;
 }
-
-static void spk_hx_predict(const int16_t *x, uint32_t n, int32_t *L, int32_t *ls)
-{
-    spk_pred_state_t s;
-    uint32_t t;
-    if (n == 0u)
-        return;
-    spk_pred_reset(&s, x[0]);
-    for (t = 0u; t < n; t++)
-        spk_pred_step(&s, x[t], &L[t], &ls[t]);
-}
 """
 
 
@@ -194,6 +183,7 @@ class HostCodec:
         """sanitize: UBSan (abort on any undefined behaviour), for the tests."""
         files = dict(predictor_sources.files)
         files.update({name: (FIRMWARE / "src" / name).read_text() for name in SOURCES})
+        files["spk_pred_host.h"] = cgen_predictor.HOST_GLUE
         files["spk_hx_glue.h"] = GLUE
         self.module = cffi_module.build(files, CDEF, "spk_hx_glue.h",
                                         include_dirs=[*predictor_sources.include_dirs, FIRMWARE / "include",
@@ -207,12 +197,7 @@ class HostCodec:
 
     def predict(self, codes) -> tuple[np.ndarray, np.ndarray]:
         """(L, log2s_q8) int64: row t predicts x[t+1] (as codegen.predictor.Predictor.predict)."""
-        x = np.ascontiguousarray(codes, dtype=np.int16)
-        L = np.zeros(len(x), np.int32)
-        ls = np.zeros(len(x), np.int32)
-        self.lib.spk_hx_predict(self.ffi.from_buffer("int16_t[]", x), len(x),
-                                self.ffi.from_buffer("int32_t[]", L), self.ffi.from_buffer("int32_t[]", ls))
-        return L.astype(np.int64), ls.astype(np.int64)
+        return cgen_predictor.predict_codes(self.ffi, self.lib, codes)
 
     def _peers(self, peers, n_chan: int):
         """(array, cdata, K) of the peers (n_chan, K) as int16 (-1 = none); K = 0 for None."""
