@@ -16,7 +16,7 @@ from it. Then, in C (one cffi call per measurement, so Python costs nothing per 
 
 each for spk_cdf_find and spk_cdf_find_binary, best of --reps runs, in ns/symbol; and the CDF
 evaluations per symbol (counted in a separate build). Host flags: cffi_module.DEFAULT_CFLAGS
-plus --cflags (default -O3 -march=native, as codegen/host_codec.py builds the learned codec).
+plus --cflags (default -O3 -march=native, as spikey/model/host.py builds the learned codec).
 ``--baseline REV`` also builds the firmware coder sources of git revision REV (a8fad84: the
 galloping search from L) and times its spk_cdf_find, for a before/after comparison on the same
 data; every search's (x, C(x), C(x+1)) is checked against spk_cdf_find_binary. ``--m4 N`` also
@@ -34,144 +34,35 @@ import sys
 import time
 from pathlib import Path
 
+import jinja2
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from codegen import cffi_module  # noqa: E402
-from codegen.toolchain import FIRMWARE  # noqa: E402
+from spikey import firmware  # noqa: E402
+from spikey import native as cffi_module  # noqa: E402
 
 DATA = Path("/work/shared/data/neuralink-dev")
 FILES = ("model_cdf.c", "model_cdf.h", "model_cdf_tables.h", "range_coder.c", "range_coder.h")
+FIRMWARE = firmware.root()
 
-CDEF = """
-uint32_t spk_cb_encode(const int16_t *x, const int16_t *L, const int32_t *ls, uint32_t n,
-                       const int32_t *edges, uint32_t family, uint8_t *out, uint32_t cap);
-int spk_cb_targets(const uint8_t *buf, uint32_t n_bytes, const int16_t *L, const int32_t *ls, uint32_t n,
-                   const int32_t *edges, uint32_t family, uint32_t *tg, int16_t *x);
-uint32_t spk_cb_search(uint32_t which, uint32_t chained, const uint32_t *tg, const int16_t *L, const int32_t *ls,
-                       uint32_t n, const int32_t *edges, uint32_t family, uint32_t *out);
-int spk_cb_decode(uint32_t which, const uint8_t *buf, uint32_t n_bytes, const int16_t *L, const int32_t *ls,
-                  uint32_t n, const int32_t *edges, uint32_t family, int16_t *x);
-uint64_t spk_cb_evals(void);
-"""
+# The C: the glue (firmware/tests/cdf_search_bench_glue.c / .h), the evaluation counter
+# (cdf_search_bench_count.h / .c) and the Cortex-M main's template (cdf_search_bench_m4_main.c.j2).
+TESTS_C = FIRMWARE / "tests"
 
-GLUE = r"""
-#include "model_cdf.h"
-#include "range_coder.h"
 
-static uint64_t spk_cb_evals(void)
-{
-#ifdef SPK_CB_COUNTING
-    return spk_cb_n_evals_ext;
-#else
-    return 0u;
-#endif
-}
+def _cdef(header: Path) -> str:
+    """A header's declarations for cffi's cdef: its lines starting with '#' (include guard,
+    includes) dropped; cffi strips the comments itself."""
+    return "".join(ln for ln in header.read_text().splitlines(keepends=True) if not ln.lstrip().startswith("#"))
 
-static uint32_t spk_cb_encode(const int16_t *x, const int16_t *L, const int32_t *ls, uint32_t n,
-                              const int32_t *edges, uint32_t family, uint8_t *out, uint32_t cap)
-{
-    spk_cdf_model_t m;
-    spk_rc_enc_t e;
-    uint32_t t;
-    spk_cdf_init(&m, edges, family);
-    spk_rc_enc_init(&e, out, cap);
-    spk_rc_encode_first(&e, (uint32_t)x[0]);
-    for (t = 1u; t < n; t++)
-        spk_rc_encode_one(&e, &m, (uint32_t)x[t], (uint32_t)L[t], ls[t]);
-    return (spk_rc_enc_finish(&e) == SPK_OK) ? e.pos : 0u;
-}
 
-/* The decoder's targets (bisection search: the reference). */
-static int spk_cb_targets(const uint8_t *buf, uint32_t n_bytes, const int16_t *L, const int32_t *ls, uint32_t n,
-                          const int32_t *edges, uint32_t family, uint32_t *tg, int16_t *x)
-{
-    spk_cdf_model_t m;
-    spk_rc_dec_t d;
-    uint32_t t;
-    spk_cdf_init(&m, edges, family);
-    spk_rc_dec_init(&d, buf, n_bytes);
-    x[0] = (int16_t)spk_rc_decode_first(&d);
-    tg[0] = 0u;
-    for (t = 1u; t < n; t++) {
-        uint32_t r, c_lo, c_hi;
-        tg[t] = spk_rc_target(&d, &r);
-        x[t] = (int16_t)spk_cdf_find_binary(&m, tg[t], (uint32_t)L[t], spk_cdf_clamp_log2s(ls[t]), &c_lo, &c_hi);
-        spk_rc_consume(&d, r, c_lo, c_hi);
-    }
-    return (int)spk_rc_dec_finish(&d);
-}
-
-/* Searches over samples 1..n-1; out[3t..3t+2] = x, C(x), C(x+1). chained 1: the next target
- * depends on x and C(x); 2: the next L and log2s depend on x alone; 0: no dependency (dep is
- * always 0, which the compiler cannot know). One loop per mode. */
-#define SPK_CB_LOOP(FIND, DEP_T, DEP_X)                                                          \
-    for (t = 1u; t < n; t++) {                                                                   \
-        uint32_t c_lo, c_hi;                                                                     \
-        x = FIND(&m, tg[t] + dep, (uint32_t)L[t] + dep_x, spk_cdf_clamp_log2s(ls[t] + (int32_t)dep_x), \
-                 &c_lo, &c_hi);                                                                  \
-        dep = DEP_T;                                                                             \
-        dep_x = DEP_X;                                                                           \
-        if (out) {                                                                               \
-            out[3u * t] = x;                                                                     \
-            out[3u * t + 1u] = c_lo;                                                             \
-            out[3u * t + 2u] = c_hi;                                                             \
-        }                                                                                        \
-        sum += x;                                                                                \
-    }
-
-static uint32_t spk_cb_search(uint32_t which, uint32_t chained, const uint32_t *tg, const int16_t *L,
-                              const int32_t *ls, uint32_t n, const int32_t *edges, uint32_t family,
-                              uint32_t *out)
-{
-    spk_cdf_model_t m;
-    uint32_t t, x = 0u, sum = 0u, dep = 0u, dep_x = 0u;
-    spk_cdf_init(&m, edges, family);
-    if (which == 0u) {
-        if (chained == 1u) {
-            SPK_CB_LOOP(spk_cdf_find, (x + c_lo) >> 30, 0u)
-        } else if (chained == 2u) {
-            SPK_CB_LOOP(spk_cdf_find, 0u, x >> 11)
-        } else {
-            SPK_CB_LOOP(spk_cdf_find, 0u, 0u)
-        }
-    } else {
-        if (chained == 1u) {
-            SPK_CB_LOOP(spk_cdf_find_binary, (x + c_lo) >> 30, 0u)
-        } else if (chained == 2u) {
-            SPK_CB_LOOP(spk_cdf_find_binary, 0u, x >> 11)
-        } else {
-            SPK_CB_LOOP(spk_cdf_find_binary, 0u, 0u)
-        }
-    }
-    return sum;
-}
-
-static int spk_cb_decode(uint32_t which, const uint8_t *buf, uint32_t n_bytes, const int16_t *L, const int32_t *ls,
-                         uint32_t n, const int32_t *edges, uint32_t family, int16_t *x)
-{
-    spk_cdf_model_t m;
-    spk_rc_dec_t d;
-    uint32_t t;
-    spk_cdf_init(&m, edges, family);
-    spk_rc_dec_init(&d, buf, n_bytes);
-    x[0] = (int16_t)spk_rc_decode_first(&d);
-    if (which == 0u) {
-        for (t = 1u; t < n; t++)
-            x[t] = (int16_t)spk_rc_decode_one(&d, &m, (uint32_t)L[t], ls[t]);
-    } else {
-        for (t = 1u; t < n; t++) {
-            uint32_t r, c_lo, c_hi;
-            const uint32_t tgt = spk_rc_target(&d, &r);
-            x[t] = (int16_t)spk_cdf_find_binary(&m, tgt, (uint32_t)L[t], spk_cdf_clamp_log2s(ls[t]), &c_lo, &c_hi);
-            spk_rc_consume(&d, r, c_lo, c_hi);
-        }
-    }
-    return (int)spk_rc_dec_finish(&d);
-}
-"""
+def _render(template: str, **ctx) -> str:
+    """firmware/tests/<template> rendered with ctx."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TESTS_C)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    return env.get_template(template).render(**ctx)
 
 
 def sources(rev: str | None) -> dict:
@@ -190,70 +81,32 @@ def count_sources(files: dict) -> dict:
     later use routed through a counting wrapper)."""
     files = dict(files)
     h = files["model_cdf.h"]
-    hook = ("\n#define SPK_CB_COUNTING 1\nextern unsigned long long spk_cb_n_evals_ext;\n"
-            "static inline uint32_t spk_cdf_eval_counted(const spk_cdf_model_t *m, uint32_t k, uint32_t L, int32_t ls)\n"
-            "{\n    spk_cb_n_evals_ext++;\n    return spk_cdf_eval_raw(m, k, L, ls);\n}\n")
     # rename the definition, then route every other use through the counter
     h = h.replace("static inline uint32_t spk_cdf_eval(", "static inline uint32_t spk_cdf_eval_raw(", 1)
     end = h.index("\n}\n", h.index("spk_cdf_eval_raw(")) + 3       # right after its definition
-    h = h[:end] + hook + "#define spk_cdf_eval spk_cdf_eval_counted\n" + h[end:]
-    files["model_cdf.h"] = h
-    files["model_cdf.c"] = "unsigned long long spk_cb_n_evals_ext;\n" + files["model_cdf.c"]
+    files["model_cdf.h"] = h[:end] + (TESTS_C / "cdf_search_bench_count.h").read_text() + h[end:]
+    files["cdf_search_bench_count.c"] = (TESTS_C / "cdf_search_bench_count.c").read_text()
     return files
 
 
-EXTRA_CFLAGS = ("-O3", "-march=native")      # as codegen/host_codec.py builds the learned codec
+EXTRA_CFLAGS = ("-O3", "-march=native")      # as spikey/model/host.py builds the learned codec
 
 
 def build(files: dict, count: bool = False, extra_cflags=EXTRA_CFLAGS):
     files = count_sources(files) if count else dict(files)
-    files["spk_cb_glue.h"] = GLUE
-    return cffi_module.build(files, CDEF, "spk_cb_glue.h", include_dirs=[FIRMWARE / "include"],
+    files.update({n: (TESTS_C / n).read_text() for n in ("cdf_search_bench_glue.h", "cdf_search_bench_glue.c")})
+    return cffi_module.build(files, _cdef(TESTS_C / "cdf_search_bench_glue.h"), "cdf_search_bench_glue.h",
+                             include_dirs=[FIRMWARE / "include"],
                              cflags=(*cffi_module.DEFAULT_CFLAGS, *extra_cflags))
 
 
-M4_MAIN = r"""
-#include <stdint.h>
-#include "@HEADER@"
-#include "@HIL_COMMON@"
-#include "spk_cdfb_data.h"
+def m4_elf(target: str, generated: dict, build_dir: Path, name: str) -> Path:
+    """Cross-compile ``generated`` (file name -> text; its main is the program) with the
+    target's start-up and semihosting into build_dir (codegen.target.elf.build_elf, no HIL
+    program of the firmware)."""
+    from codegen.target.elf import build_elf
 
-int main(void)
-{
-    spk_cdf_model_t m;
-    uint32_t i, w, t0, t1, ov, sum = 0u, insns[3];
-    ov = hil_calibrate(0u);
-    spk_cdf_init(&m, spk_cdfb_edges, SPK_CDFB_FAMILY);
-    for (w = 0u; w < 3u; w++) {
-        SPK_COMPILER_BARRIER();
-        t0 = spk_timer_read();
-        SPK_COMPILER_BARRIER();
-        for (i = 0u; i < SPK_CDFB_N; i++) {
-            uint32_t lo = 0u, hi = 0u, x;
-            if (w == 0u) {
-                x = spk_cdf_find(&m, spk_cdfb_t[i], spk_cdfb_L[i], spk_cdfb_ls[i], &lo, &hi);
-            } else if (w == 1u) {
-                x = spk_cdf_find_binary(&m, spk_cdfb_t[i], spk_cdfb_L[i], spk_cdfb_ls[i], &lo, &hi);
-            } else {
-                x = spk_cdfb_t[i] + spk_cdfb_L[i] + (uint32_t)spk_cdfb_ls[i];   /* the loop alone */
-            }
-            sum += x + lo + hi;
-        }
-        SPK_COMPILER_BARRIER();
-        t1 = spk_timer_read();
-        SPK_COMPILER_BARRIER();
-        insns[w] = ticks_to_insns(t0 - t1) - ov;
-    }
-    spk_semi_write0("SPIKEY cdfb");
-    put_kv("n", SPK_CDFB_N);
-    put_kv("find", insns[0]);
-    put_kv("binary", insns[1]);
-    put_kv("loop", insns[2]);
-    put_kv("sum", sum);
-    spk_semi_write0("\n");
-    return SPK_EXIT_OK;
-}
-"""
+    return build_elf(target, build_dir, hil=None, name=name, generated=generated).elf
 
 
 def m4_search_insns(files: dict, edges, family: int, tg, L, ls, target: str = "cortex-m4") -> dict:
@@ -262,7 +115,9 @@ def m4_search_insns(files: dict, edges, family: int, tg, L, ls, target: str = "c
     loop's own cost subtracted. The sources are renamed so that either revision's header wins."""
     import re
     import tempfile
-    from codegen import cortex_m
+
+    from codegen.hil.qemu import run_qemu
+    from codegen.target.elf import ICOUNT_SHIFT
 
     ren = {"model_cdf.h": "spk_cdfb_model_cdf.h", "model_cdf_tables.h": "spk_cdfb_model_cdf_tables.h"}
 
@@ -271,22 +126,19 @@ def m4_search_insns(files: dict, edges, family: int, tg, L, ls, target: str = "c
             text = text.replace(f'#include "{a}"', f'#include "{b}"')
         return text
 
-    def arr(ctype, name, vals):
-        body = ",".join(str(int(v)) for v in vals)
-        return f"static const {ctype} {name}[{len(vals)}] = {{{body}}};\n"
+    def arr(vals):
+        return {"size": len(vals), "init": ",".join(str(int(v)) for v in vals)}
 
-    data = (f"#define SPK_CDFB_N {len(tg)}u\n#define SPK_CDFB_FAMILY {family}u\n"
-            + arr("int32_t", "spk_cdfb_edges", edges) + arr("uint32_t", "spk_cdfb_t", tg)
-            + arr("uint16_t", "spk_cdfb_L", L) + arr("int16_t", "spk_cdfb_ls", ls))
+    main = _render("cdf_search_bench_m4_main.c.j2", header=ren["model_cdf.h"],
+                   hil_common=str(FIRMWARE / "hil" / "hil_common.h"), n=len(tg), family=family,
+                   edges=arr(edges), targets=arr(tg), L=arr(L), ls=arr(ls))
     gen = {ren["model_cdf.h"]: rename(files["model_cdf.h"]),
            ren["model_cdf_tables.h"]: rename(files["model_cdf_tables.h"]),
            "spk_cdfb_cdf.c": rename(files["model_cdf.c"]),
-           "spk_cdfb_data.h": data,
-           "spk_cdfb_main.c": M4_MAIN.replace("@HEADER@", ren["model_cdf.h"])
-                                     .replace("@HIL_COMMON@", str(FIRMWARE / "hil" / "hil_common.h"))}
-    elf = cortex_m.build_elf(target, name="cdf_search", hil_sources=(), generated=gen)
-    with tempfile.TemporaryDirectory() as tmp:
-        res = cortex_m.run_qemu(elf, tmp, timeout=300)
+           "spk_cdfb_main.c": main}
+    with tempfile.TemporaryDirectory(prefix="spikey-cdfb-") as tmp:
+        elf = m4_elf(target, gen, Path(tmp) / "build", "cdf_search")
+        res = run_qemu(elf, Path(tmp) / "run", timeout=300, icount_shift=ICOUNT_SHIFT, target=target)
     m = re.search(r"SPIKEY cdfb n=(\d+) find=(\d+) binary=(\d+) loop=(\d+)", res.text)
     if res.status != "ok" or not m:
         raise SystemExit(f"QEMU run failed: {res.describe()}")
@@ -302,8 +154,7 @@ def load_data(n_files: int, cache: Path | None):
         if len(names) >= n_files:
             return [(names[i], z[f"x{i}"], z[f"L{i}"], z[f"ls{i}"]) for i in range(n_files)]
     from spikey import learned
-    from spikey_train.recordings.adc import to_codes
-    from spikey_train.recordings.wav import read_wav
+    from spikey.recordings import read_wav, to_codes
     model = learned.load_model()
     hc = learned.host_codec(model)
     out = []
@@ -342,10 +193,10 @@ def main(argv=None) -> int:
                     help="also count Cortex-M4 instructions per search in QEMU over N samples spread over the files")
     args = ap.parse_args(argv)
 
-    from spikey.coders.model_cdf import edges_from_meta
-    meta = json.loads((ROOT / "spikey_train/models/default/model.json").read_text())
-    family = {"logistic": 0, "laplace": 1}[meta["coder"]["family"]]
-    edges = np.ascontiguousarray(edges_from_meta(meta), dtype=np.int32)
+    from spikey.learned import load_model
+    model = load_model()                 # the bundled default
+    family = model.family_id
+    edges = np.ascontiguousarray(model.edges, dtype=np.int32)
 
     extra = tuple(args.cflags.split())
     builds = {"new": build(sources(None), extra_cflags=extra)}

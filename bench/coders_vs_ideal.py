@@ -1,7 +1,7 @@
 """What each issue-5 entropy coder pays against the ideal -log2 P of the trained model.
 
 For validation files of the default model's split: the float model outputs (mu, ls) from
-model.onnx + model.json (the same pipeline as spikey_train.export.file_bits_from_export),
+model.onnx + model.json (the same pipeline as codegen.reference.loss.float_bits),
 rounded into the coder contract's integers
 
     L        = clamp(x[t] + round(mu * 2**sh), 0, 1023)         (round half to even, as training)
@@ -30,12 +30,13 @@ sys.path.insert(0, str(ROOT))
 
 from onnx.reference import ReferenceEvaluator  # noqa: E402
 
+from spikey import features as ft  # noqa: E402
+from spikey.coders.ideal import log_mass  # noqa: E402
 from spikey.coders.model_cdf import LOG2S_MAX, LOG2S_MIN, edges_from_meta  # noqa: E402
 from spikey.coders.registry import coders_for_model, decode_all  # noqa: E402
 from spikey.coders.rice_coders import residual_u  # noqa: E402
-from spikey_train import features as ft  # noqa: E402
-from spikey_train.model_files import log_mass  # noqa: E402
-from spikey_train.recordings import read_wav, to_codes  # noqa: E402
+from spikey.model.files import resolve  # noqa: E402
+from spikey.recordings import read_wav, to_codes  # noqa: E402
 
 DATA = Path("/work/shared/data/neuralink-dev")
 
@@ -69,16 +70,16 @@ def ideal_bits(meta, x, L, log2_s) -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default=str(ROOT / "spikey_train/models/default"))
+    ap.add_argument("--model", default=None, help="a model directory or a bundled model's name (default: default)")
     ap.add_argument("--files", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "bench/results/coders"))
     args = ap.parse_args(argv)
-    model_dir = Path(args.model)
+    model_dir = resolve(args.model)
     meta = json.loads((model_dir / "model.json").read_text())
     coders = coders_for_model(meta)
     edges = edges_from_meta(meta)
     try:
-        from codegen.host_coders import HostCoders
+        from codegen.host.coders import HostCoders
         hc = HostCoders()
     except Exception as e:  # noqa: BLE001
         print(f"(no host C build: {e})")

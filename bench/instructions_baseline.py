@@ -29,12 +29,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from codegen import toolchain  # noqa: E402
-from codegen.cortex_m import DEFAULT_FRAME, ICOUNT_SHIFT, build_elf, run_hil_baseline  # noqa: E402
-from codegen.targets import DEFAULT_TARGET, TARGETS  # noqa: E402
+from codegen.hil.baseline import run_hil_baseline  # noqa: E402
+from codegen.target import toolchain  # noqa: E402
+from codegen.target.elf import DEFAULT_FRAME, build_elf  # noqa: E402
+from codegen.target.targets import DEFAULT_TARGET, TARGETS  # noqa: E402
 from spikey import baseline  # noqa: E402
 from spikey.codec import encode_recording  # noqa: E402
-from spikey_train.recordings import read_wav, to_codes  # noqa: E402
+from spikey.recordings import read_wav, to_codes  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "neuralink-dev"
 OUT = REPO / "bench" / "results"
@@ -42,7 +43,7 @@ DESIGN_ESTIMATE = 45   # design.md: integer first difference + adaptive Rice, in
 
 
 def measure(files, target, frame, workdir, progress=True):
-    elf = build_elf(target, frame=frame)
+    elf = build_elf(target, Path(workdir) / "elf", frame=frame)     # built in the run's temporary folder
     rows = []
     try:
         from tqdm import tqdm

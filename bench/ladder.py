@@ -2,13 +2,14 @@
 
 For each trained model (.cache/model-runs/<name>/, or --models DIR...): what
 `codegen build --target cortex-m4` does, in process: compile the integer predictor
-(calibration data of codegen.build), generate its C, cross-compile the whole codec with
-firmware/hil/hil_codec.c, run it in QEMU (-icount) per file and joint on the model's first
-3 validation files, check QEMU == host C == Python reference byte for byte, and count
-instructions (codegen/hil_codec.py). The compression ratio is measured with real range
-coding (host C, the same bytes) per file over all of the model's validation files. The
-baseline (first difference + adaptive Rice, firmware/src/baseline.c) is measured the same
-way. Peers are reference points quoted in the issue, not measured here.
+(calibrated on the fixed set of codegen.reference.compile), generate its C, cross-compile
+the whole codec with firmware/hil/hil_codec.c, run it in QEMU (-icount) per file and joint
+on the model's first 3 validation files, check QEMU == host C == Python reference byte for
+byte, and count instructions (codegen.build.measure_codec, codegen/hil/codec.py). The
+compression ratio is measured with real range coding (host C, the same bytes) per file over
+all of the model's validation files. The baseline (first difference + adaptive Rice,
+firmware/src/baseline.c) is measured the same way. Peers are reference points quoted in
+the issue, not measured here.
 
 Writes bench/results/ladder.json and docs/results-ladder.png. Its section of
 docs/results.md is ``section(res)``; the document itself is written by bench/results.py
@@ -40,6 +41,7 @@ RUNS = REPO / ".cache" / "model-runs"
 LADDER = ("ladder-xxs", "ladder-xs", "default", "ladder-m", "ladder-l", "ladder-xl")
 OUT_JSON = REPO / "bench" / "results" / "ladder.json"
 OUT_PNG = REPO / "docs" / "results-ladder.png"
+DATA = REPO.parent / "shared" / "data" / "neuralink-dev"     # the dev recordings beside the checkout
 # Quoted in issue 6 (not measured here): instructions per sample and compression ratio.
 PEERS = [
     {"name": "best public codec (peer)", "insns_per_sample": 759, "ratio": 3.47},
@@ -53,24 +55,26 @@ def validation_names(meta: dict) -> list:
 
 
 def measure_model(model_dir: Path, hil_files: int, ratio_files: int | None, data_dir: Path, log) -> dict:
-    from codegen import hil_codec
-    from codegen.build import calibration_data
-    from codegen.cgen_predictor import generate
-    from codegen.predictor import compile_model
-    from spikey.learned import LearnedCodec, model_from_predictor
-    from spikey_train import export as ex
-    from spikey_train.recordings import read_wav, to_codes
+    from codegen.build import measure_codec
+    from codegen.compile import compiled_model
+    from codegen.emit.predictor import generate
+    from codegen.hil.codec import build_codec_elf
+    from codegen.reference.compile import compile_model
+    from spikey.learned import LearnedCodec
+    from spikey.model.files import read_meta
+    from spikey.recordings import read_wav, to_codes
 
-    _, meta = ex.load_model(model_dir)
+    meta = read_meta(model_dir)
     name = model_dir.name
     t = time.time()
-    pred = compile_model(model_dir, calibration_data(meta).codes)
+    pred = compile_model(model_dir)             # calibrated on the fixed calibration set, as codegen build does
     src = generate(pred)
+    model = compiled_model(pred, model_dir)
     with tempfile.TemporaryDirectory(prefix="spikey-ladder-") as tmp:
-        info = hil_codec.measure_codec(model_dir, meta, pred, src.files, Path(tmp), files=hil_files,
-                                       data_dir=data_dir, report=False, name=name, log=log)
-        elf = hil_codec.build_codec_elf(src.files, meta, max_channels=max(len(info["files"]), 1), huffman=False)
-    host = LearnedCodec(coder="range", model=model_from_predictor(model_dir, meta, pred))
+        obj = Path(tmp) / "obj"
+        info = measure_codec(pred, src.files, None, obj, data_dir, files=hil_files, report=False, name=name, log=log)
+        elf = build_codec_elf(src.files, model, obj, max_channels=max(len(info["files"]), 1), huffman=False)
+    host = LearnedCodec(model, "range")
     names = validation_names(meta)[:ratio_files]
     samples = payload = 0
     for n in names:
@@ -99,14 +103,15 @@ def measure_model(model_dir: Path, hil_files: int, ratio_files: int | None, data
 
 
 def measure_baseline(hil_files: int, names: list, data_dir: Path) -> dict:
-    from codegen.cortex_m import build_elf, run_hil_baseline
+    from codegen.hil.baseline import run_hil_baseline
+    from codegen.target.elf import build_elf
     from spikey import baseline
-    from spikey_train.recordings import read_wav, to_codes
+    from spikey.recordings import read_wav, to_codes
 
-    elf = build_elf("cortex-m4")
     insns = samples = 0
     worst = 0
     with tempfile.TemporaryDirectory(prefix="spikey-ladder-base-") as tmp:
+        elf = build_elf("cortex-m4", Path(tmp) / "obj")
         for i, n in enumerate(names[:hil_files]):
             s = np.asarray(read_wav(data_dir / n).samples, np.int16)
             run = run_hil_baseline(elf, s, Path(tmp) / f"r{i}")
@@ -234,8 +239,7 @@ def measure_ladder(dirs, hil_files: int = 3, ratio_files: int | None = None, dat
                    log=print) -> dict:
     """Measure every model in ``dirs`` (those without model.json are skipped) and the baseline;
     write bench/results/ladder.json and docs/results-ladder.png; return the JSON dict."""
-    from codegen.build import DEV_DATA
-    data = Path(data or DEV_DATA)
+    data = Path(data or DATA)
     missing = missing_models(dirs)
     for d in missing:
         log(f"ladder: {d} has no model.json: skipped")
@@ -251,9 +255,8 @@ def measure_ladder(dirs, hil_files: int = 3, ratio_files: int | None = None, dat
         r = rows[-1]
         log(f"ladder: {r['model']}: {r['insns_per_sample']:.0f} insn/sample, worst frame {r['insns_worst_frame']}, "
             f"ratio {r['ratio']:.4f} ({r['seconds']:.0f} s)")
-    from spikey_train import export as ex
-    _, meta = ex.load_model(dirs[0])
-    names = validation_names(meta)[:ratio_files]
+    from spikey.model.files import read_meta
+    names = validation_names(read_meta(dirs[0]))[:ratio_files]
     base = measure_baseline(hil_files, names, data)
     log(f"ladder: baseline: {base['insns_per_sample']:.1f} insn/sample, ratio {base['ratio']:.4f}")
     rows.sort(key=lambda r: r["insns_per_sample"])
@@ -271,12 +274,11 @@ def measure_ladder(dirs, hil_files: int = 3, ratio_files: int | None = None, dat
 
 
 def main(argv=None) -> int:
-    from codegen.build import DEV_DATA
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", nargs="*", type=Path, help=f"model directories (default: {RUNS}/{{{','.join(LADDER)}}})")
     ap.add_argument("--hil-files", type=int, default=3)
     ap.add_argument("--ratio-files", type=int, default=None, help="validation files for the ratio (default: all)")
-    ap.add_argument("--data", type=Path, default=DEV_DATA)
+    ap.add_argument("--data", type=Path, default=DATA, help=f"folder of the recordings (default {DATA})")
     ap.add_argument("--render", action="store_true",
                     help=f"no measuring: the plot again from {OUT_JSON.name}, the section on stdout")
     args = ap.parse_args(argv)

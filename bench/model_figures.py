@@ -30,13 +30,15 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from spikey_train import export as ex  # noqa: E402
+from codegen.reference.loss import float_bits  # noqa: E402
+from spikey.model.files import BUNDLED, DEFAULT, read_meta  # noqa: E402
+from spikey.topology import activity_distance  # noqa: E402
 from spikey_train import train as tr  # noqa: E402
-from spikey_train.model import SpikeyNet, count_macs, count_weights, initial_log_widths, linearisation_table  # noqa: E402
-from spikey_train.topology import activity_distance  # noqa: E402
+from spikey_train.model import (SpikeyNet, count_macs, count_weights, initial_log_widths,  # noqa: E402
+                                linearisation_table)
 
 CONFIGS = REPO / "spikey_train" / "configs"
-SHIPPED = REPO / "spikey_train" / "models" / "default"
+SHIPPED = BUNDLED / DEFAULT
 LADDER = ["ladder-xxs", "ladder-xs", "default", "ladder-m", "ladder-l", "ladder-xl"]
 BASE = "ladder-m"   # the previous default: the ablations and the joint models are its variants
 ABLATIONS = [("ablation-no-wavelet", "no wavelet features (window + running stats only)"),
@@ -112,10 +114,10 @@ def floor(codes, val_idx) -> dict:
 def shipped_from_export(codes, names, val_idx) -> dict | None:
     if not (SHIPPED / "model.json").exists():
         return None
-    _, meta = ex.load_model(SHIPPED)
+    meta = read_meta(SHIPPED)
     if [names[i] for i in val_idx] != meta["split"]["validation"]:
         raise SystemExit("the shipped model's validation split differs from this data's split")
-    total = sum(ex.file_bits_from_export(SHIPPED / "model.onnx", meta, codes[i]) for i in val_idx)
+    total = sum(float_bits(SHIPPED, meta, codes[i]) for i in val_idx)
     return {**tr.summarise(total, sum(len(codes[i]) for i in val_idx)), "name": meta["name"],
             "sha256": meta["onnx"]["sha256"]}
 
@@ -194,7 +196,7 @@ def write_markdown(path: Path, fl, res: dict, shipped, peer_r, names, val_idx, a
              f"{d['macs']['total']} MACs/sample/channel; trained in {d['train_seconds'] / 60:.1f} min "
              f"({d['steps']} steps) on this machine's 2 cores.")
     L.append("")
-    L.append("The shipped model (`spikey_train/models/default/`: `model.onnx`, `model.json`, `config.yaml`) "
+    L.append(f"The shipped model (`{SHIPPED.relative_to(REPO).as_posix()}/`: `model.onnx`, `model.json`, `config.yaml`) "
              "was trained with this config:")
     L.append("")
     L.append("```yaml")

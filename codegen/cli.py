@@ -1,6 +1,7 @@
-"""The ``codegen`` command: build firmware from a model, and print build reports.
+"""The ``codegen`` command: compile and build firmware from a model, verify it, print build reports.
 
-Failures end in one line on stderr: exit 1 for a build or input error, 2 for usage.
+Failures end in one line on stderr: exit 1 for a build or input error, 2 for usage, 3 for an
+internal error (a bug).
 """
 from __future__ import annotations
 
@@ -8,17 +9,37 @@ import argparse
 import os
 import sys
 
-from . import build, report_cli
+from spikey import __version__
+from spikey.errors import CodecError, NativeError
+
+from . import build, verify
+from .compile import compile_dir
 from .errors import CodegenError
+from .report import cli as report_cli
+
+
+def _compile(args) -> int:
+    compile_dir(args.model_dir, log=print)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codegen", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("build", help="quantise a model, generate its C predictor and build it for a target")
+    parser = argparse.ArgumentParser(prog="codegen", description=__doc__.splitlines()[0], allow_abbrev=False)
+    parser.add_argument("--version", action="version", version=f"codegen (spikey) {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p = sub.add_parser("build", help="quantise a model, generate its C and build it for a target", allow_abbrev=False)
     build.add_arguments(p)
     p.set_defaults(func=build.run)
-    p = sub.add_parser("report", help="print a build's report again, re-priced or beside another build")
+    p = sub.add_parser("compile", help="compile a trained model for the codec (writes MODEL_DIR/compiled/)",
+                       allow_abbrev=False)
+    p.add_argument("model_dir", help="a model directory (model.onnx + model.json)")
+    p.set_defaults(func=_compile)
+    p = sub.add_parser("verify", help="the host C against the Python reference on recordings, byte for byte",
+                       allow_abbrev=False)
+    verify.add_arguments(p)
+    p.set_defaults(func=verify.run)
+    p = sub.add_parser("report", help="print a build's report again, re-priced or beside another build",
+                       allow_abbrev=False)
     report_cli.add_arguments(p)
     p.set_defaults(func=report_cli.run)
     return parser
@@ -28,7 +49,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except CodegenError as e:
+    except (CodegenError, CodecError, NativeError) as e:
         print(f"codegen: error: {str(e).splitlines()[0]}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -9,12 +9,14 @@ import time
 import numpy as np
 import pytest
 
-from codegen.cortex_m import build_elf, run_hil_baseline, run_qemu
-from codegen.host_build import HostBaseline
-from codegen.targets import TARGETS
-from codegen.toolchain import INSTALL_HINT, missing_tools
+from codegen.hil.baseline import run_hil_baseline
+from codegen.hil.qemu import run_qemu
+from codegen.host.baseline import HostBaseline
+from codegen.target.elf import build_elf
+from codegen.target.targets import TARGETS
+from codegen.target.toolchain import INSTALL_HINT, missing_tools
 from spikey import baseline
-from spikey_train.recordings import GRID, read_wav, to_codes
+from spikey.recordings import GRID, read_wav, to_codes
 
 _MISSING = missing_tools()
 pytestmark = [
@@ -24,8 +26,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def elf():
-    return build_elf("cortex-m4")
+def elf(elf_dir):
+    return build_elf("cortex-m4", elf_dir)
 
 
 @pytest.fixture(scope="module")
@@ -81,22 +83,23 @@ def test_instruction_counts_are_deterministic(elf, tmp_path):
     assert a.total == b.total
 
 
-def test_instruction_counts_do_not_depend_on_the_icount_shift(tmp_path):
+def test_instruction_counts_do_not_depend_on_the_icount_shift(elf_dir, tmp_path):
     # ticks * 40 ns / 2**shift must give the same instruction count at every shift >= 7
     samples = synthetic_samples(10_000, seed=2)
-    runs = [run_hil_baseline(build_elf("cortex-m4", icount_shift=s), samples, tmp_path / str(s)) for s in (7, 8, 10)]
+    runs = [run_hil_baseline(build_elf("cortex-m4", elf_dir, icount_shift=s), samples, tmp_path / str(s))
+            for s in (7, 8, 10)]
     for r in runs[1:]:
         assert np.array_equal(r.frame_insns, runs[0].frame_insns)
 
 
 @pytest.mark.parametrize("target", sorted(set(TARGETS) - {"cortex-m4"}))
-def test_other_targets_bit_exact(target, host, tmp_path):
+def test_other_targets_bit_exact(target, host, elf_dir, tmp_path):
     samples = synthetic_samples(10_000, seed=3)
-    _check(run_hil_baseline(build_elf(target), samples, tmp_path), samples, host)
+    _check(run_hil_baseline(build_elf(target, elf_dir), samples, tmp_path), samples, host)
 
 
-def test_fault_ends_the_run_with_its_status(tmp_path):
-    bad = build_elf("cortex-m4", defines=("SPK_HIL_FAULT_TEST",), name="hil_fault")
+def test_fault_ends_the_run_with_its_status(elf_dir, tmp_path):
+    bad = build_elf("cortex-m4", elf_dir, defines=("SPK_HIL_FAULT_TEST",), name="hil_fault")
     start = time.monotonic()
     res = run_qemu(bad, tmp_path, timeout=30)
     assert res.status == "fault", res.describe()
@@ -105,8 +108,8 @@ def test_fault_ends_the_run_with_its_status(tmp_path):
     assert time.monotonic() - start < 30
 
 
-def test_hang_ends_with_timeout_status(tmp_path):
-    hang = build_elf("cortex-m4", defines=("SPK_HIL_HANG_TEST",), name="hil_hang")
+def test_hang_ends_with_timeout_status(elf_dir, tmp_path):
+    hang = build_elf("cortex-m4", elf_dir, defines=("SPK_HIL_HANG_TEST",), name="hil_hang")
     res = run_qemu(hang, tmp_path, timeout=2)
     assert res.status == "timeout"
     assert res.returncode is None

@@ -10,12 +10,13 @@ import warnings
 import numpy as np
 import pytest
 
-from codegen import hil_codec as hc
-from codegen.cgen_predictor import generate
-from codegen.cortex_m import run_qemu
-from codegen.toolchain import INSTALL_HINT, missing_tools
+from codegen.emit.predictor import generate
+from codegen.hil import codec as hc
+from codegen.hil.qemu import run_qemu
+from codegen.target.toolchain import INSTALL_HINT, missing_tools
+from refs import predictor, reference, runtime
 from spikey.learned import JOINT_FRAME, LearnedCodec
-from spikey_train.recordings import read_wav, synth, to_codes
+from spikey.recordings import read_wav, synth, to_codes
 
 _MISSING = missing_tools()
 pytestmark = [
@@ -42,16 +43,21 @@ def edge_codes(n=6_000, seed=0) -> np.ndarray:
 class Codec:
     """One model: its codecs (reference and host C per coder) and its QEMU ELF."""
 
-    def __init__(self, model_dir=None):
-        self.model_dir = model_dir
-        self.ref = {c: LearnedCodec(model_dir, c, reference=True) for c in PER_FILE_CODERS}
-        self.host = {c: LearnedCodec(model_dir, c) for c in PER_FILE_CODERS}
-        m = self.ref["range"].model
-        self.elf = hc.build_codec_elf(generate(m.predictor).files, m.meta, max_channels=4, huffman=True)
+    def __init__(self, build_dir, model_dir=None):
+        self.model_dir, self.build_dir = model_dir, build_dir
+        self.ref = {c: reference(model_dir, c) for c in PER_FILE_CODERS}
+        # the bundled default runs its shipped compiled/; a test model (no compiled/) is compiled in memory
+        self.host = {c: LearnedCodec(None, c) if model_dir is None else runtime(model_dir, c) for c in PER_FILE_CODERS}
+        self.pred, self.model = predictor(model_dir), self.host["range"].model
+        self.elf = self.build(max_channels=4, huffman=True)
+
+    def build(self, **kw):
+        """The codec ELF: the frame API generated for the Cortex-M + the runtime + the HIL main."""
+        return hc.build_codec_elf(generate(self.pred).files, self.model, self.build_dir, **kw)
 
     def per_file(self, x, coder, work):
         ref, host = self.ref[coder], self.host[coder]
-        param = host._param(np.asarray(x, np.int64))
+        param = host.param(np.asarray(x, np.int64))
         run = hc.run_hil_codec(self.elf, [x], work, coder=coder, params=[param])
         r, h = ref.encode_channels([x]), host.encode_channels([x])
         assert run.payload == h == r, f"{coder}: QEMU {len(run.payload)} B, host {len(h)} B, reference {len(r)} B"
@@ -72,12 +78,12 @@ class Codec:
 
 
 @pytest.fixture(scope="module")
-def default():
-    return Codec()
+def default(elf_dir):
+    return Codec(elf_dir)
 
 
 @pytest.fixture(scope="module")
-def random_model(tmp_path_factory):
+def random_model(elf_dir, tmp_path_factory):
     """A small random Spikey model (laplace family, 2 wavelet levels), exported as training would."""
     torch = pytest.importorskip("torch")
     from spikey_train import export as ex
@@ -96,7 +102,7 @@ def random_model(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ex.export_model(net, cfg, d)
-    return Codec(d)
+    return Codec(elf_dir, d)
 
 
 @pytest.mark.parametrize("coder", PER_FILE_CODERS)
@@ -144,8 +150,7 @@ def test_random_model_joint_three_way(random_model, tmp_path):
 
 
 def _variant(default, define):
-    m = default.ref["range"].model
-    return hc.build_codec_elf(generate(m.predictor).files, m.meta, defines=(define,), name="hil_codec_" + define[8:].lower())
+    return default.build(defines=(define,), name="hil_codec_" + define[8:].lower())
 
 
 def test_fault_ends_the_run_with_its_status(default, tmp_path):

@@ -3,13 +3,14 @@ equal the Python reference's, sample for sample, on a synthetic recording and a 
 import numpy as np
 import pytest
 
-from codegen import build as cbuild
-from codegen import cgen_predictor as cp
-from codegen import predictor as pr
-from codegen.cortex_m import build_elf
-from codegen.toolchain import INSTALL_HINT, missing_tools
-from spikey_train import export as ex
-from spikey_train.recordings import read_wav, synth, to_codes
+from codegen.emit import predictor as cp
+from codegen.hil.predictor import run_hil_predict
+from codegen.reference.compile import compile_model
+from codegen.target.elf import build_elf
+from codegen.target.toolchain import INSTALL_HINT, missing_tools
+from refs import predictor
+from spikey.model.files import resolve
+from spikey.recordings import read_wav, synth, to_codes
 
 _MISSING = missing_tools()
 pytestmark = [
@@ -18,17 +19,21 @@ pytestmark = [
 ]
 
 
+def predictor_elf(pred, build_dir):
+    """The generated predictor (without the frame API) + the runtime + firmware/hil/hil_predict.c,
+    as `codegen build --target cortex-m4` builds it."""
+    files = {n: t for n, t in cp.generate(pred).files.items() if not n.startswith(cp.CODEC)}
+    return build_elf("cortex-m4", build_dir, hil="predictor", name="hil_predict", generated=files)
+
+
 @pytest.fixture(scope="module")
-def default():
-    _, meta = ex.load_model(cbuild.DEFAULT_MODEL)
-    pred = pr.compile_model(cbuild.DEFAULT_MODEL, cbuild.calibration_data(meta).codes)
-    elf = build_elf("cortex-m4", name="hil_predict", hil_sources=cbuild.HIL_SOURCES,
-                    generated=cp.generate(pred).files)
-    return pred, elf
+def default(elf_dir):
+    pred = predictor()              # the bundled default, calibrated on the fixed calibration set
+    return pred, predictor_elf(pred, elf_dir)
 
 
 def _check(pred, elf, codes, tmp_path):
-    L, ls, total = cbuild.run_hil_predict(elf, codes, tmp_path)
+    L, ls, total = run_hil_predict(elf, codes, tmp_path)
     ref_L, ref_ls = pred.predict(codes)
     assert np.array_equal(L, ref_L) and np.array_equal(ls, ref_ls)
     assert total["samples"] == len(codes) and total["insns"] > 0
@@ -46,9 +51,6 @@ def test_dev_recording_bit_exact(default, dev_files, tmp_path):
     _check(*default, to_codes(read_wav(dev_files[0]).samples), tmp_path)
 
 
-def test_int8_build_bit_exact(tmp_path):
-    _, meta = ex.load_model(cbuild.DEFAULT_MODEL)
-    pred = pr.compile_model(cbuild.DEFAULT_MODEL, cbuild.calibration_data(meta).codes, weight_bits=8)
-    elf = build_elf("cortex-m4", name="hil_predict", hil_sources=cbuild.HIL_SOURCES,
-                    generated=cp.generate(pred).files)
-    _check(pred, elf, to_codes(synth.generate(1, 0.5, seed=5))[0], tmp_path)
+def test_int8_build_bit_exact(elf_dir, tmp_path):
+    pred = compile_model(resolve(None), weight_bits=8)
+    _check(pred, predictor_elf(pred, elf_dir), to_codes(synth.generate(1, 0.5, seed=5))[0], tmp_path)

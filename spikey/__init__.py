@@ -1,2 +1,6 @@
-"""Spikey: lossless predictive compression of neural-implant recordings."""
-__version__ = "0.1.0"
+"""Spikey: predictive compression of neural-implant recordings (the codec runtime).
+
+Layers, each importing only those below (docs/architecture.md): spikey (this package: the
+codec, no torch) < codegen (the compiler) < spikey_train (training, torch).
+"""
+__version__ = "0.2.0"

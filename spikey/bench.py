@@ -30,10 +30,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from spikey_train.recordings import RecordingError, parse_wav
+from tqdm import tqdm
 
-from .codec import CODECS, decode_stream, encode_recording, read_input, write_atomic
+from .codec import CODECS, decode_channels, decode_stream, encode_joint, encode_recording, read_input, write_atomic
 from .errors import CodecError
+from .learned import JOINT_FRAME, LearnedCodec, host_codec, load_model
+from .model.files import MIDDLEOUT
+from .recordings import RecordingError, parse_wav
 
 REPORT_VERSION = 1
 DEFAULT_OUT = Path("bench-results")
@@ -56,29 +59,24 @@ class Method:
 
 
 def spikey_method(codec, name: str | None = None, description: str | None = None, model=None,
-                  reference: bool = False) -> Method:
-    """A Spikey codec; the encode time includes WAV parsing."""
+                  learned=None) -> Method:
+    """A Spikey codec; the encode time includes WAV parsing. ``learned``: the decoder's
+    codec factory (spikey.codec.decode_stream), default the runtime's of ``model``."""
     return Method(
         name=name or codec.NAME, kind="spikey",
         description=description or (codec.__doc__ or codec.NAME).strip().splitlines()[0],
         encode=lambda wav: encode_recording(parse_wav(wav), codec),
-        decode=lambda data: decode_stream(data, model, reference))
+        decode=lambda data: decode_stream(data, model, learned))
 
 
-def learned_methods(model=None, reference: bool = False) -> list[Method]:
-    """The learned model with each coder, through the generated C (and the Python reference
-    of the range coder with ``reference``)."""
-    from .learned import LearnedCodec, host_codec
+def learned_methods(model=None) -> list[Method]:
+    """The learned model with each coder, through the generated C."""
     out = []
     for coder in ("range", "rice_scaled", "huffman_prior", "rice_fixed"):
         codec = LearnedCodec(model, coder)
-        host_codec(codec.model)                  # generated and compiled (or loaded) before any timing
+        host_codec(codec.model)                  # compiled (or loaded) before any timing
         out.append(spikey_method(codec, f"{codec.NAME} (C)", f"learned model + {coder} coder, generated C via cffi",
                                  model))
-    if reference:
-        codec = LearnedCodec(model, "range", reference=True)
-        out.append(spikey_method(codec, f"{codec.NAME} (Python)", "learned model + range coder, Python integer "
-                                 "reference", model, reference=True))
     return out
 
 
@@ -94,23 +92,20 @@ def stdlib_methods() -> list[Method]:
     ]
 
 
-def default_methods(include_stdlib: bool = True, model=None, reference: bool = False) -> list[Method]:
+def default_methods(include_stdlib: bool = True, model=None) -> list[Method]:
     methods = [spikey_method(codec) for _, codec in sorted(CODECS.items())]
-    methods += learned_methods(model, reference)
+    methods += learned_methods(model)
     return methods + (stdlib_methods() if include_stdlib else [])
 
 
 def joint_models(model=None) -> list:
     """The models of the joint rows: the one asked for; by default the bundled default and the
     bundled MiddleOut model (message passing between the channels of a joint stream)."""
-    from .learned import MIDDLEOUT_MODEL
-    return [model] if model is not None else [None, MIDDLEOUT_MODEL]
+    return [model] if model is not None else [None, MIDDLEOUT]
 
 
 def measure_joint(paths: Sequence[Path], model=None, frame: int | None = None) -> dict:
     """All files as one stream of joint frames (the implant's mode), range coder, generated C."""
-    from .codec import decode_channels, encode_joint
-    from .learned import JOINT_FRAME, LearnedCodec, host_codec
     frame = frame or JOINT_FRAME
     codec = LearnedCodec(model, "range")
     host_codec(codec.model)                      # generated and compiled (or loaded) before the clock starts
@@ -197,8 +192,6 @@ def measure(paths: Sequence[Path], methods: Sequence[Method], progress: bool = T
     """Every method on every file, file by file; per-method lists of measurements.
 
     ``limits`` caps a method (by name) to the first N files (a slow reference path, say)."""
-    from tqdm import tqdm
-
     results: dict[str, list[FileMeasure]] = {m.name: [] for m in methods}
     if len(results) != len(methods):
         raise CodecError("two benchmark methods share a name")
@@ -430,8 +423,12 @@ def write_outputs(report: dict, out_dir) -> list[Path]:
     outputs = {
         "bench.json": (json.dumps(report, indent=1) + "\n").encode(),
         "bench.md": render_markdown(report).encode(),
-        "bench.png": render_plot(report),
     }
+    try:
+        outputs["bench.png"] = render_plot(report)
+    except ImportError:      # matplotlib is the [plot] extra
+        print("spikey: bench.png not drawn: matplotlib is not installed (pip install 'spikey[plot]')",
+              file=sys.stderr)
     for name, data in outputs.items():
         write_atomic(out_dir / name, data)
     return [out_dir / name for name in outputs]
@@ -458,17 +455,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="text file of file names in DIR, one per line, to use instead of every *.wav")
     parser.add_argument("--validation", action="store_true",
                         help="only the model's validation files (its split, in model.json) found in DIR")
-    parser.add_argument("--model", type=Path, metavar="DIR", help="model directory (default: the bundled model)")
-    parser.add_argument("--reference", action="store_true",
-                        help="also time the Python integer reference of the learned codec (slow)")
-    parser.add_argument("--reference-limit", type=_positive_int, metavar="N",
-                        help="time the Python reference on the first N files only (about 20 s a file)")
+    parser.add_argument("--model", help="a model directory or a bundled model's name (default: the bundled "
+                                         "default; the joint rows then add the bundled MiddleOut model)")
     parser.add_argument("--no-joint", action="store_true", help="skip the joint-frames stream of all files")
 
 
 def validation_paths(directory, model=None) -> list[Path]:
     """The model's validation files that are present in ``directory``."""
-    from .learned import load_model
     names = (load_model(model).meta.get("split") or {}).get("validation") or []
     paths = [Path(directory) / n for n in names if (Path(directory) / n).is_file()]
     if not paths:
@@ -476,17 +469,18 @@ def validation_paths(directory, model=None) -> list[Path]:
     return sorted(paths)
 
 
-def measure_report(args: argparse.Namespace) -> dict:
-    """The measurement of ``spikey bench`` (files, methods, timed runs, joint stream) as a report."""
+def measure_report(args: argparse.Namespace, extra_methods: Sequence[Method] = (),
+                   limits: dict[str, int] | None = None) -> dict:
+    """The measurement of ``spikey bench`` (files, methods, timed runs, joint stream) as a
+    report; ``extra_methods`` are measured after the default ones, ``limits`` as in
+    :func:`measure` (bench/results.py adds the Python reference this way)."""
     model = getattr(args, "model", None)
     if getattr(args, "validation", False):
         paths = validation_paths(args.dir, model)[:getattr(args, "limit", None)]
     else:
         paths = find_inputs(args.dir, getattr(args, "limit", None), getattr(args, "files_from", None))
-    methods = default_methods(include_stdlib=not getattr(args, "no_stdlib", False), model=model,
-                              reference=getattr(args, "reference", False))
-    limit = getattr(args, "reference_limit", None)
-    limits = {m.name: limit for m in methods if m.name.endswith("(Python)")} if limit else None
+    methods = default_methods(include_stdlib=not getattr(args, "no_stdlib", False), model=model)
+    methods += list(extra_methods)
     results = measure(paths, methods, limits=limits)
     joint = None if getattr(args, "no_joint", False) else [measure_joint(paths, m) for m in joint_models(model)]
     return build_report(args.dir, methods, results, joint=joint)

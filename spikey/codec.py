@@ -16,10 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from spikey_train.recordings import Recording, canonical_prefix, from_codes, off_grid, read_wav, to_codes
-
 from . import baseline, container
 from .errors import CodecError
+from .learned import LearnedCodec
+from .recordings import Recording, canonical_prefix, from_codes, off_grid, read_wav, to_codes
+from .topology import activity_distance, peers as nearest_peers
 
 CODECS = {baseline.CODEC_ID: baseline}
 LEARNED_CODER_IDS = {2: "rice_fixed", 3: "rice_scaled", 4: "range", 5: "huffman_prior"}
@@ -42,12 +43,11 @@ def encode_recording(rec: Recording, codec=baseline) -> bytes:
 def joint_peers(codes: list, k: int, rate: int, seconds: float = 1.0) -> np.ndarray:
     """The MiddleOut topology of a joint stream, from its own channels: each channel's ``k``
     nearest by activity over the first ``seconds`` that every channel has
-    (spikey_train.topology); all -1 when that is under 2 samples or there is one channel."""
-    from spikey_train.topology import activity_distance, peers
+    (spikey.topology); all -1 when that is under 2 samples or there is one channel."""
     n = min(min(len(c) for c in codes), max(int(rate * seconds), 2))
     if n < 2 or len(codes) < 2:
         return np.full((len(codes), k), -1, np.int64)
-    return peers(activity_distance(np.stack([np.asarray(c[:n]) for c in codes])), k)
+    return nearest_peers(activity_distance(np.stack([np.asarray(c[:n]) for c in codes])), k)
 
 
 def encode_joint(recordings: dict, codec, frame: int) -> bytes:
@@ -57,18 +57,22 @@ def encode_joint(recordings: dict, codec, frame: int) -> bytes:
     codes = [to_codes(recordings[n].samples) for n in names]
     peers = None
     if getattr(codec, "middleout", False):
-        peers = joint_peers(codes, codec.model.meta["model"]["peers"], recordings[names[0]].sample_rate)
+        peers = joint_peers(codes, codec.peers, recordings[names[0]].sample_rate)
     payload = codec.encode_channels(codes, frame, peers)
     return container.pack(container.Stream(codec.CODEC_ID, codec.MODEL_ID,
                                            [_channel(recordings[n], n) for n in names], payload, frame, peers))
 
 
-def _codec_for(s: container.Stream, model=None, reference: bool = False):
-    from . import learned
+def learned_codec(model=None):
+    """The codec factory of a decoder: coder name -> the runtime's learned codec of ``model``."""
+    return lambda coder: LearnedCodec(model, coder)
+
+
+def _codec_for(s: container.Stream, learned) -> object:
     if s.codec in CODECS:
         codec = CODECS[s.codec]
     elif s.codec in LEARNED_CODER_IDS:
-        codec = learned.LearnedCodec(model, LEARNED_CODER_IDS[s.codec], reference=reference)
+        codec = learned(LEARNED_CODER_IDS[s.codec])
     else:
         raise CodecError(f"bitstream uses codec id {s.codec}, which this spikey does not have")
     if s.model_id != codec.MODEL_ID:
@@ -87,10 +91,11 @@ def _restore(c: container.Channel, codes: np.ndarray) -> bytes:
     return wav
 
 
-def decode_channels(data: bytes, model=None, reference: bool = False) -> list:
-    """Every channel of a stream as (name, WAV bytes)."""
+def decode_channels(data: bytes, model=None, learned=None) -> list:
+    """Every channel of a stream as (name, WAV bytes). ``learned``: coder name -> the
+    learned codec to decode with (default: the runtime's, of ``model``)."""
     s = container.unpack(data)
-    codec = _codec_for(s, model, reference)
+    codec = _codec_for(s, learned or learned_codec(model))
     lengths = [c.samples for c in s.channels]
     if s.frame == 0 and len(lengths) == 1 and hasattr(codec, "decode_codes"):
         decoded = [codec.decode_codes(s.payload, lengths[0])]
@@ -101,9 +106,9 @@ def decode_channels(data: bytes, model=None, reference: bool = False) -> list:
     return [(c.name, _restore(c, codes)) for c, codes in zip(s.channels, decoded)]
 
 
-def decode_stream(data: bytes, model=None, reference: bool = False) -> bytes:
+def decode_stream(data: bytes, model=None, learned=None) -> bytes:
     """A per-file stream back to its WAV bytes."""
-    channels = decode_channels(data, model, reference)
+    channels = decode_channels(data, model, learned)
     if len(channels) != 1:
         raise CodecError(f"bitstream holds {len(channels)} channels (joint frames): decode it with --joint")
     return channels[0][1]
@@ -150,8 +155,8 @@ def encode_file(src, dst, codec=baseline) -> None:
     write_atomic(dst, encode_recording(read_wav(src), codec))
 
 
-def decode_file(src, dst, model=None, reference: bool = False) -> None:
-    write_atomic(dst, decode_stream(read_input(src), model, reference))
+def decode_file(src, dst, model=None) -> None:
+    write_atomic(dst, decode_stream(read_input(src), model))
 
 
 def encode_dir(src_dir, dst, codec, frame: int) -> int:
@@ -166,9 +171,9 @@ def encode_dir(src_dir, dst, codec, frame: int) -> int:
     return len(files)
 
 
-def decode_dir(src, dst_dir, model=None, reference: bool = False) -> int:
+def decode_dir(src, dst_dir, model=None) -> int:
     """A joint stream back to its WAV files in a folder (created); returns their number."""
-    channels = decode_channels(read_input(src), model, reference)
+    channels = decode_channels(read_input(src), model)
     dst_dir = Path(dst_dir)
     for name, _ in channels:
         if not name or Path(name).name != name:

@@ -1,5 +1,9 @@
-"""The one error type the codec raises for bad input; its message is one line."""
+"""The errors the codec raises; each message is one line."""
 
 
 class CodecError(ValueError):
     """Bad or corrupt input to the codec (a bitstream, a model, an output path)."""
+
+
+class NativeError(RuntimeError):
+    """The host C build of a codec failed (no compiler, a compile error); the message says which."""

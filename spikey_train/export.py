@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import warnings
 from pathlib import Path
 
@@ -24,9 +23,10 @@ import torch
 import torch.nn as nn
 from onnx.reference import ReferenceEvaluator
 
-from . import features as ft
+from spikey import features as ft
+from spikey.model.files import FORMAT_VERSION
+
 from .model import ModelConfig, SpikeyNet
-from .model_files import FORMAT_VERSION, load_model, log_mass  # noqa: F401  (re-exported)
 
 EDGE_Q = 16          # code edges are stored as int32 in Q16 code units
 OPSET = 17
@@ -196,40 +196,3 @@ def export_model(net: SpikeyNet, cfg, out_dir: Path | str, split: dict | None = 
                          "against": "onnx.reference.ReferenceEvaluator"}
     (out_dir / "model.json").write_text(json.dumps(meta, indent=1))
     return meta
-
-
-# --- bits from the exported files alone (no torch) ------------------------------------------
-
-def file_bits_from_export(onnx_path: Path | str, meta: dict, codes: np.ndarray) -> float:
-    """Total bits of one file coded on its own, computed from model.onnx + model.json only
-    (features from the metadata's configuration, the graph by ReferenceEvaluator). FC
-    projectors only (an LSTM would need one evaluator call per sample)."""
-    if meta["model"]["projector"] != "fc":
-        raise ValueError("file_bits_from_export supports FC projectors only")
-    f = meta["features"]
-    fcfg = ft.FeatureConfig.from_dict({k: f[k] for k in ("window", "levels", "taps", "ema_shifts", "ema2_shifts",
-                                                           "norm_ema", "ema_init", "linearise", "normalise")})
-    if f["fir"]["lo_q15"] != ft.dmey_taps(fcfg.taps)[0].tolist():
-        raise ValueError("metadata FIR taps differ from features.dmey_taps")
-    lin = None if f["lin_q4"] is None else np.asarray(f["lin_q4"], dtype=np.int32)
-    ff = ft.file_features([np.asarray(codes)], fcfg, lin)[0]
-    u = ft.normalise(ft.window_of_differences(ff.codes, fcfg.window, lin), ff.wavelet, ff.ema, ff.sh,
-                     window_q=0 if lin is None else ft.Q_FEAT)[:-1]
-    feeds = {"u": u}
-    if meta["model"]["middleout"]:
-        feeds["peer_mean"] = np.zeros((len(u), ModelConfig.from_dict(meta["model"]).message), np.float32)
-    out = ReferenceEvaluator(str(onnx_path)).run(["out"], feeds)[0].astype(np.float64)
-    x = ff.codes.astype(np.int64)
-    sh = ff.sh[:-1].astype(np.float64)
-    mu = np.round(out[:, 0] * np.exp2(sh))
-    log2_s = np.maximum(out[:, 1] + sh, meta["output"]["min_log2_scale"])
-    inv_s = np.exp2(-log2_s)
-    L = np.clip(x[:-1] + mu.astype(np.int64), 0, 1023)
-    k = x[1:]
-    if meta["coder"]["edges_q"] is None:
-        e = np.arange(1025, dtype=np.float64) - 0.5
-    else:
-        e = np.asarray(meta["coder"]["edges"], dtype=np.float64) / (1 << meta["coder"]["edges_q"])
-    m = 0.5 * (e[L] + e[L + 1])
-    lm = log_mass((e[k + 1] - m) * inv_s, (e[k] - m) * inv_s, meta["coder"]["family"])
-    return float(-lm.sum() / math.log(2.0)) + 10.0

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +29,15 @@ import torch
 import yaml
 from tqdm import tqdm
 
-from . import features as ft
+from spikey import features as ft
+from spikey.recordings import RecordingError, read_wav, to_codes
+from spikey.topology import thread_topology
+
+from codegen.compile import compile_dir
+from codegen.errors import CodegenError
+
+from .export import export_model
 from .model import ModelConfig, SpikeyNet, count_macs, count_weights, initial_log_widths, linearisation_table
-from .recordings import RecordingError, read_wav, to_codes
-from .topology import thread_topology
 
 FIRST_SAMPLE_BITS = 10  # the first code of a file is sent raw
 
@@ -366,10 +372,17 @@ def first_difference_floor(codes: list[np.ndarray], val_idx: list[int]) -> dict:
 
 # --- the subcommand ------------------------------------------------------------------------
 
+CONFIGS = Path(__file__).resolve().parent / "configs"
+DEFAULT_CONFIG = CONFIGS / "default.yaml"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", required=True, help="directory of WAV recordings (simultaneous channels)")
-    parser.add_argument("--config", required=True, help="YAML training config")
-    parser.add_argument("--out", required=True, help="output directory (model.onnx, model.json, ...)")
+    parser.add_argument("--config", default=str(DEFAULT_CONFIG),
+                        help="YAML training config (default: the bundled default model's, spikey_train/configs/"
+                             "default.yaml; the others there are the ladder, ablation and joint models)")
+    parser.add_argument("--out", required=True,
+                        help="output directory: model.onnx, model.json, compiled/ (for spikey encode), metrics")
     parser.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     parser.add_argument("--max-minutes", type=float, default=None,
                         help="wall-clock limit for the training loop (overrides train.max_minutes)")
@@ -377,8 +390,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .export import export_model
-
     cfg = load_config(args.config)
     torch.set_num_threads(max(1, min(2, int(cfg.train["threads"]))))
     names, codes, rate = load_codes(args.data)
@@ -408,6 +419,7 @@ def run(args: argparse.Namespace) -> int:
     if meta["check"]["max_abs_diff"] > 1e-4:
         raise ValueError(f"ONNX export does not match torch: max |diff| {meta['check']['max_abs_diff']:.3g}")
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    compile_dir(out)    # compiled/: what spikey encode runs
     pf = res["per_file"]
     print(f"{cfg.name}: validation {pf['bits_per_sample']:.4f} bits/sample, ratio {pf['ratio']:.4f} (per file)"
           + (f"; joint {res['joint']['ratio']:.4f}" if "joint" in res else "")
@@ -416,14 +428,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m spikey_train.train ...`` (the same as ``spikey train ...``)."""
-    parser = argparse.ArgumentParser(prog="spikey train", description=__doc__.splitlines()[0])
+    """``spikey train ...`` (``python -m spikey_train ...``): 1 and one line on stderr for a
+    bad config, data folder or output folder."""
+    parser = argparse.ArgumentParser(prog="spikey train", description=__doc__.splitlines()[0], allow_abbrev=False)
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:
         return run(args)
-    except (ValueError, RecordingError) as e:
-        parser.exit(2, f"spikey train: error: {e}\n")
+    except (ValueError, OSError, RecordingError, CodegenError) as e:
+        print(f"spikey train: error: {str(e).splitlines()[0]}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

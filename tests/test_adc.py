@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from spikey_train.recordings import GRID, from_codes, off_grid, read_wav, to_codes
+from spikey.recordings import GRID, from_codes, off_grid, read_wav, to_codes
 
 
 def test_grid_is_symmetric_and_spans_int16():

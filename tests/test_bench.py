@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from spikey import bench
-from spikey.learned import LearnedCodec
 from spikey.codec import encode_recording
 from spikey.errors import CodecError
-from spikey_train.recordings import GRID, from_samples, parse_wav
+from spikey.recordings import GRID, from_samples, parse_wav
+
+from refs import reference
 
 RATE = 19531
 
@@ -96,7 +97,7 @@ def test_run_writes_outputs_with_independent_ratios(wav_dir, tmp_path, capsys):
     wavs = {p.name: p.read_bytes() for p in sorted(wav_dir.glob("*.wav"))}
     original = sum(len(w) for w in wavs.values())
     spikey = sum(len(encode_recording(parse_wav(w))) for w in wavs.values())
-    learned = sum(len(encode_recording(parse_wav(w), LearnedCodec(reference=True))) for w in wavs.values())
+    learned = sum(len(encode_recording(parse_wav(w), reference())) for w in wavs.values())
     gz = sum(len(gzip.compress(w, compresslevel=9, mtime=0)) for w in wavs.values())
     bz = sum(len(bz2.compress(w, 9)) for w in wavs.values())
     xz = sum(len(lzma.compress(w, preset=9 | lzma.PRESET_EXTREME)) for w in wavs.values())

@@ -1,117 +1,41 @@
 """The range decoder's symbol search (firmware/src/model_cdf.h: spk_cdf_find, its first guess
 spk_cdf_guess and the galloping fallback spk_cdf_find_from) against plain bisection
 (spk_cdf_find_binary): the same x, C(x) and C(x+1) for every (target, L, log2s) tried, over
-the default model's edges, uniform edges and extreme edge sets, both families. The C is
-built for the host with UBSan (any undefined behaviour aborts)."""
+the default model's edges, uniform edges and extreme edge sets, both families. The C (the
+glue: firmware/tests/cdf_search_glue.c) is built for the host with UBSan (any undefined
+behaviour aborts)."""
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from codegen import cffi_module
-from codegen.host_coders import CFLAGS
-from codegen.toolchain import FIRMWARE
+from spikey import native as cffi_module
+from codegen.host.coders import CFLAGS
+from spikey import firmware
+from spikey.model.files import BUNDLED
 from spikey.coders import model_cdf
 from spikey.coders.model_cdf import ModelCdf, edges_from_meta
 
 ROOT = Path(__file__).resolve().parents[1]
-META = json.loads((ROOT / "spikey_train/models/default/model.json").read_text())
+META = json.loads((BUNDLED / "default" / "model.json").read_text())
 TOTAL = 1 << model_cdf.PBITS
 
-CDEF = """
-uint32_t spk_ct_span_recip(const int32_t *edges);
-uint32_t spk_ct_check(const int32_t *edges, uint32_t family, const uint32_t *L, const int32_t *ls, uint32_t n,
-                      const uint32_t *tg, uint32_t nt, uint32_t all_targets, uint32_t *bad, uint32_t *stats);
-uint32_t spk_ct_hits(const int32_t *edges, uint32_t family, const uint32_t *L, const int32_t *ls,
-                     const uint32_t *tg, uint32_t n);
-"""
+TESTS_C = firmware.root() / "tests"     # the C glue: cdf_search_glue.c / .h
 
-GLUE = r"""
-#include "model_cdf.h"
 
-static uint32_t spk_ct_span_recip(const int32_t *edges)
-{
-    spk_cdf_model_t m;
-    spk_cdf_init(&m, edges, 0u);
-    return m.span_recip;
-}
-
-/* 1 if spk_cdf_find disagrees with bisection at this target (details into bad[0..7]). */
-static uint32_t spk_ct_one(const spk_cdf_model_t *m, uint32_t t, uint32_t L, int32_t ls, uint32_t *bad,
-                           uint32_t *stats)
-{
-    uint32_t a, b, c, d, x, y;
-    const uint32_t g = spk_cdf_guess(m, t, L, ls);
-    x = spk_cdf_find(m, t, L, ls, &a, &b);
-    y = spk_cdf_find_binary(m, t, L, ls, &c, &d);
-    stats[0]++;
-    stats[1] += (g == y);
-    if (x == y && a == c && b == d && g < SPK_CDF_N_CODES && c <= t && t < d) {
-        return 0u;
-    }
-    bad[0] = t; bad[1] = L; bad[2] = (uint32_t)ls; bad[3] = x; bad[4] = a; bad[5] = b; bad[6] = y; bad[7] = g;
-    return 1u;
-}
-
-/* For every (L[i], ls[i]) (ls clamped): the targets tg[0..nt), then C(k) - 1, C(k), C(k) + 1
- * for every k (the boundaries, where a wrong search shows), or every target when all_targets.
- * Returns the number of disagreements; stats[0] searches, stats[1] right first guesses. */
-static uint32_t spk_ct_check(const int32_t *edges, uint32_t family, const uint32_t *L, const int32_t *ls,
-                             uint32_t n, const uint32_t *tg, uint32_t nt, uint32_t all_targets, uint32_t *bad,
-                             uint32_t *stats)
-{
-    spk_cdf_model_t m;
-    uint32_t i, j, k, n_bad = 0u;
-    spk_cdf_init(&m, edges, family);
-    for (i = 0u; i < n; i++) {
-        const int32_t s = spk_cdf_clamp_log2s(ls[i]);
-        for (j = 0u; j < nt; j++) {
-            n_bad += spk_ct_one(&m, tg[j], L[i], s, bad, stats);
-        }
-        if (all_targets) {
-            for (j = 0u; j < SPK_CDF_TOTAL; j++) {
-                n_bad += spk_ct_one(&m, j, L[i], s, bad, stats);
-            }
-            continue;
-        }
-        for (k = 0u; k <= SPK_CDF_N_CODES; k++) {
-            const uint32_t c = spk_cdf_eval(&m, k, L[i], s);
-            if (c > 0u) {
-                n_bad += spk_ct_one(&m, c - 1u, L[i], s, bad, stats);
-            }
-            if (c < SPK_CDF_TOTAL) {
-                n_bad += spk_ct_one(&m, c, L[i], s, bad, stats);
-            }
-            if (c + 1u < SPK_CDF_TOTAL) {
-                n_bad += spk_ct_one(&m, c + 1u, L[i], s, bad, stats);
-            }
-        }
-    }
-    return n_bad;
-}
-
-/* How many first guesses are right over (L[i], ls[i], tg[i]). */
-static uint32_t spk_ct_hits(const int32_t *edges, uint32_t family, const uint32_t *L, const int32_t *ls,
-                            const uint32_t *tg, uint32_t n)
-{
-    spk_cdf_model_t m;
-    uint32_t i, hits = 0u, c, d;
-    spk_cdf_init(&m, edges, family);
-    for (i = 0u; i < n; i++) {
-        const int32_t s = spk_cdf_clamp_log2s(ls[i]);
-        hits += (spk_cdf_guess(&m, tg[i], L[i], s) == spk_cdf_find_binary(&m, tg[i], L[i], s, &c, &d));
-    }
-    return hits;
-}
-"""
+def _cdef(header: Path) -> str:
+    """A header's declarations for cffi's cdef: its lines starting with '#' (include guard,
+    includes) dropped; cffi strips the comments itself."""
+    return "".join(ln for ln in header.read_text().splitlines(keepends=True) if not ln.lstrip().startswith("#"))
 
 
 @pytest.fixture(scope="module")
 def lib():
-    files = {n: (FIRMWARE / "src" / n).read_text() for n in ("model_cdf.c", "model_cdf.h", "model_cdf_tables.h")}
-    files["spk_ct_glue.h"] = GLUE
-    mod = cffi_module.build(files, CDEF, "spk_ct_glue.h", cflags=CFLAGS, sanitize=True)
+    files = {n: (firmware.root() / "src" / n).read_text() for n in ("model_cdf.c", "model_cdf.h", "model_cdf_tables.h")}
+    files.update({n: (TESTS_C / n).read_text() for n in ("cdf_search_glue.h", "cdf_search_glue.c")})
+    mod = cffi_module.build(files, _cdef(TESTS_C / "cdf_search_glue.h"), "cdf_search_glue.h", cflags=CFLAGS,
+                            sanitize=True)
     return mod
 
 

@@ -1,4 +1,5 @@
 """The command line as eval.sh and users drive it: exit codes, one-line errors, no leftovers."""
+import argparse
 import os
 import subprocess
 import sys
@@ -6,8 +7,12 @@ import sys
 import numpy as np
 import pytest
 
+from codegen.cli import build_parser as codegen_parser
+from codegen.cli import main as codegen_main
+from spikey.cli import build_parser as spikey_parser
 from spikey.cli import main
-from spikey_train.recordings import from_codes, from_samples
+from spikey_train.train import add_arguments
+from spikey.recordings import from_codes, from_samples
 
 from test_wav import BAD, EDGE_CASES
 
@@ -129,3 +134,37 @@ def test_synth_refuses_bad_counts(tmp_path, capsys):
         main(["synth", str(tmp_path / "x"), "--channels", "0"])
     assert e.value.code == 2
     assert "must be positive" in capsys.readouterr().err
+
+
+def _parsers(parser):
+    """A parser and every subcommand's parser under it."""
+    out = [parser]
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for p in a.choices.values():
+                out += _parsers(p)
+    return out
+
+
+def test_every_option_of_both_commands_has_help_and_no_abbreviation():
+    """What a user reads in --help: every argument explained; `--mode` is never taken for
+    `--model` (no prefix matching); both commands say their version."""
+    for root in (spikey_parser(), codegen_parser()):
+        for p in _parsers(root):
+            if p.prog == "spikey train":
+                continue                       # the training program's own parser (python -m spikey_train)
+            assert not p.allow_abbrev, p.prog
+            for a in p._actions:
+                if isinstance(a, (argparse._HelpAction, argparse._SubParsersAction)):
+                    continue
+                assert a.help, f"{p.prog}: {a.option_strings or a.dest} has no help text"
+    for run in (main, codegen_main):
+        with pytest.raises(SystemExit) as e:
+            run(["--version"])
+        assert e.value.code == 0
+
+
+def test_the_training_program_explains_every_option():
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    assert all(a.help for a in p._actions if not isinstance(a, argparse._HelpAction))

@@ -8,7 +8,7 @@ from spikey import baseline, container
 from spikey.codec import decode_stream, encode_recording
 from spikey.coders import adaptive_rice
 from spikey.errors import CodecError
-from spikey_train.recordings import from_codes, from_samples, parse_wav
+from spikey.recordings import from_codes, from_samples, parse_wav
 
 from test_wav import EDGE_CASES
 

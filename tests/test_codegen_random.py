@@ -2,7 +2,7 @@
 build, UBSan on) vs the Python integer reference, every output bit, on random and
 adversarial (extreme) inputs; int8/int16 weights, per-layer/per-channel scales.
 
-Compiled modules are cached on disk (codegen.cffi_module) and per session here."""
+Compiled modules are cached on disk (spikey.native) and per session here."""
 from __future__ import annotations
 
 import io
@@ -13,8 +13,12 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from codegen import cffi_module, cgen, onnx_frontend, quantize, reference
+from codegen.emit import cgen
 from codegen.errors import RangeError, UnsupportedError
+from codegen.frontend import onnx as onnx_frontend
+from codegen.quant import quantize
+from codegen.reference import run as reference
+from spikey import native
 
 CONFIGS = [(8, False), (8, True), (16, False), (16, True)]
 CFG_IDS = [f"int{b}-{'per_channel' if pc else 'per_layer'}" for b, pc in CONFIGS]
@@ -136,6 +140,12 @@ def _calib(g, seed, T=1):
 _cache: dict = {}
 
 
+def build_c(cs: cgen.CSources, sanitize: bool = True, cflags=native.DEFAULT_CFLAGS):
+    """Generated C sources built for the host through cffi (spikey.native); the loaded module."""
+    return native.build(cs.files, cs.cdef, cs.header, include_dirs=cs.include_dirs, cflags=cflags,
+                        sanitize=sanitize)
+
+
 def compiled(model: str, bits: int, per_channel: bool):
     """(float IR, integer IR, C sources, module) for a model and config, once a session."""
     key = (model, bits, per_channel)
@@ -144,7 +154,7 @@ def compiled(model: str, bits: int, per_channel: bool):
         T = 40 if model in RECURRENT else 1
         qg = quantize.quantize(g, _calib(g, 100, T), weight_bits=bits, per_channel=per_channel)
         cs = cgen.generate(qg)
-        _cache[key] = (g, qg, cs, cffi_module.build_model(cs, sanitize=True))
+        _cache[key] = (g, qg, cs, build_c(cs, sanitize=True))
     return _cache[key]
 
 
@@ -307,7 +317,7 @@ def test_declared_input_bounds_allow_int32_accumulators():
     bounds = {"u": (-4.0, 4.0)}
     qg = quantize.quantize(g, _calib(g, 100), weight_bits=16, per_channel=True, acc_bits=32, input_bounds=bounds)
     assert all(n.acc_bits == 32 for n in qg.nodes if hasattr(n, "acc_bits"))
-    mod = cffi_module.build_model(cgen.generate(qg), sanitize=True)
+    mod = build_c(cgen.generate(qg), sanitize=True)
     inputs = adversarial_inputs(qg, 5, 1)
     assert inputs["u"].max() <= qg.tensors["u"].hi.max()
     want, _ = reference.run(qg, inputs)

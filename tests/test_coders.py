@@ -7,8 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from codegen.host_coders import HostCoders
+from codegen.host.coders import HostCoders
+from codegen.emit.tables import model_cdf_tables
+from spikey import firmware
 from spikey.coders import model_cdf
+from spikey.model.files import BUNDLED
 from spikey.coders.huffman_prior import HuffmanPrior
 from spikey.coders.model_cdf import ModelCdf, edges_from_meta, float_pmf
 from spikey.coders.registry import CODERS, coders_for_model, decode_all
@@ -16,7 +19,7 @@ from spikey.coders.rice_coders import residual_u
 from spikey.errors import CodecError
 
 ROOT = Path(__file__).resolve().parents[1]
-META = json.loads((ROOT / "spikey_train/models/default/model.json").read_text())
+META = json.loads((BUNDLED / "default" / "model.json").read_text())
 EDGES = edges_from_meta(META)
 MODEL_CODERS = coders_for_model(META)
 
@@ -70,7 +73,7 @@ def _param(name, coder, x, L):
 # --- the integer CDF -----------------------------------------------------------------
 
 def test_c_tables_match_python():
-    assert (ROOT / "firmware/src/model_cdf_tables.h").read_text() == model_cdf.c_tables()
+    assert (firmware.root() / "src" / "model_cdf_tables.h").read_text() == model_cdf_tables()
 
 
 @pytest.mark.parametrize("family", ["logistic", "laplace"])

@@ -1,9 +1,9 @@
-"""The cycle model (codegen/cycles.py): classification and pricing on hand-priced code, and the real trace."""
+"""The cycle model (codegen/measure/cycles.py): classification and pricing on hand-priced code, and the real trace."""
 import numpy as np
 import pytest
 
-from codegen import cycles
-from codegen.toolchain import INSTALL_HINT, missing_tools
+from codegen.measure import cycles
+from codegen.target.toolchain import INSTALL_HINT, missing_tools
 
 SNIPPET = """
 00000100 <f>:
@@ -79,11 +79,11 @@ _MISSING = missing_tools()
 
 @pytest.mark.hil
 @pytest.mark.skipif(bool(_MISSING), reason=f"{', '.join(_MISSING)} not installed ({INSTALL_HINT})")
-def test_real_trace_is_exact_and_deterministic(tmp_path):
-    from codegen.cortex_m import build_elf
-    from spikey_train.recordings.synth import generate
+def test_real_trace_is_exact_and_deterministic(elf_dir, tmp_path):
+    from codegen.target.elf import build_elf
+    from spikey.recordings.synth import generate
 
-    elf = build_elf("cortex-m4")
+    elf = build_elf("cortex-m4", elf_dir)
     x = generate(1, 0.2, seed=3)[0][:8 * 64]
     a = cycles.trace(elf, x, tmp_path / "a")
     b = cycles.trace(elf, x, tmp_path / "b")

@@ -1,8 +1,9 @@
-"""The multi-row Dense kernels (codegen.cgen.dense_layout + spikey_fixed.h spk_mac*x*):
+"""The multi-row Dense kernels (codegen.ops.dense.dense_layout + spikey_fixed.h spk_mac*x*):
 every block shape (full blocks, a smaller last block of 1..3 rows, 1..3 leftover inputs),
 int8 / int16 weights, int32 / int64 accumulators, per-layer / per-row shifts, against the
 Python integer reference: on the host (portable C, UBSan) and on the Cortex-M4 in QEMU
-(the asm kernels). The M4 half is skipped when the toolchain or QEMU is absent."""
+(the asm kernels; the main is rendered from firmware/tests/dense_kernels_m4_main.c.j2).
+The M4 half is skipped when the toolchain or QEMU is absent."""
 from __future__ import annotations
 
 import sys
@@ -11,9 +12,14 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
-from codegen import cffi_module, cgen, onnx_frontend, quantize, reference
+from codegen.emit import cgen
+from codegen.frontend import onnx as onnx_frontend
+from codegen.ops.dense import dense_layout
+from codegen.quant import quantize
+from codegen.reference import run as reference
+from spikey import native
 
 sys.path.insert(0, str(Path(__file__).parent))
 import test_codegen_random as tcr  # noqa: E402
@@ -22,7 +28,7 @@ import test_fixed_m4 as tfm  # noqa: E402
 # widths chosen so that n_in % 4 and n_out % 4 (and % 2) take every value
 WIDTHS = [7, 5, 3, 9, 1, 6, 11, 2]
 # (weight bits, per channel, acc_bits, input bound): with "auto", most int16 layers reach
-# int32 accumulators by dropping a weight bit (quantize.INT32_DROP), one stays int64
+# int32 accumulators by dropping a weight bit (codegen.ops.dense.INT32_DROP), one stays int64
 CONFIGS = [(8, False, "auto", None), (8, True, 64, None), (16, False, "auto", None), (16, True, "auto", None),
            (16, True, "auto", 0.004)]
 IDS = ["int8-auto", "int8-perch-acc64", "int16-auto", "int16-perch-auto", "int16-perch-small-inputs"]
@@ -71,19 +77,19 @@ def _inputs(g, qg):
 
 def test_layout_blocks():
     w = np.arange(7 * 5).reshape(5, 7)
-    lay = cgen.dense_layout(w, 16, 2)
+    lay = dense_layout(w, 16, 2)
     # block 0 (rows 0, 1): pairs row by row, then the leftover input of each row, no pad (14 even)
     assert lay[:14].tolist() == [0, 1, 7, 8, 2, 3, 9, 10, 4, 5, 11, 12, 6, 13]
     # the last block (row 4 alone, 7 weights) is padded to an even length
     assert len(lay) == 14 + 14 + 8 and lay[-1] == 0
     w8 = np.arange(6 * 3).reshape(3, 6)
-    assert cgen.dense_layout(w8, 8, 4)[:8].tolist() == [0, 2, 1, 3, 6, 8, 7, 9]
+    assert dense_layout(w8, 8, 4)[:8].tolist() == [0, 2, 1, 3, 6, 8, 7, 9]
 
 
 @pytest.mark.parametrize("bits,per_channel,acc,bound", CONFIGS, ids=IDS)
 def test_host_kernels_match_reference(bits, per_channel, acc, bound):
     g, qg, cs = _compile(bits, per_channel, acc, bound)
-    mod = cffi_module.build_model(cs, sanitize=True)
+    mod = tcr.build_c(cs, sanitize=True)
     inputs = _inputs(g, qg)
     want, _ = reference.run(qg, inputs)
     got = tcr.run_c(mod, qg, inputs)
@@ -98,31 +104,23 @@ def test_m4_kernels_match_reference(tmp_path, bits, per_channel, acc, bound):
     inputs = _inputs(g, qg)
     want, _ = reference.run(qg, inputs)
     B, n_in = inputs["u"].shape[0], WIDTHS[0]
-    sizes = [qg.tensors[n].size for n in qg.outputs]
-    body = tfm._arr("int16_t", "IN", inputs["u"].reshape(-1))
-    body += "".join(tfm._arr("int16_t", f"WANT{k}", want[n].reshape(-1)) for k, n in enumerate(qg.outputs))
-    decl = "".join(f"    static int16_t out{k}[{m}];\n" for k, m in enumerate(sizes))
-    args = "".join(f", out{k}" for k in range(len(sizes)))
-    cmp = "".join(f"        for (i = 0; i < {m}; i++) bad += out{k}[i] != WANT{k}[b * {m} + i];\n"
-                  for k, m in enumerate(sizes))
-    main = (f'#include "{cs.header}"\n{body}int main(void) {{\n    int b, i, bad = 0;\n    {cs.prefix}_state_t s;\n{decl}'
-            f"    for (b = 0; b < {B}; b++) {{\n        {cs.prefix}_reset(&s);\n"
-            f"        {cs.prefix}_step(&s, IN + b * {n_in}{args});\n{cmp}    }}\n"
-            "    return bad > 255 ? 255 : bad;\n}\n")
+    main = tfm._render("dense_kernels_m4_main.c.j2", header=cs.header, prefix=cs.prefix, batch=B, n_in=n_in,
+                       input=tfm._arr(inputs["u"]),
+                       outputs=[{"size": qg.tensors[n].size, "want": tfm._arr(want[n])} for n in qg.outputs])
     r = tfm._run_m4(tmp_path, {**cs.files, "main.c": main})
     assert r.returncode == 0, f"{r.returncode} output values differ between the M4 build and the reference"
 
 
 @pytest.mark.parametrize("simd", ["portable", pytest.param("avx2", marks=pytest.mark.skipif(
-    not cffi_module.host_has("avx2"), reason="this host has no AVX2"))])
+    not native.host_has("avx2"), reason="this host has no AVX2"))])
 @pytest.mark.parametrize("bits,per_channel,acc,bound", CONFIGS, ids=IDS)
 def test_columns_kernels_match_reference(bits, per_channel, acc, bound, simd):
     """The host's columns kernel (spikey_vec.h), plain C and AVX2, under UBSan; layers it
     cannot take (int64 accumulators) keep the rows kernel in the same file."""
     g, qg, _ = _compile(bits, per_channel, acc, bound)
     cs = cgen.generate(qg, kernel="columns")
-    flags = [*cffi_module.DEFAULT_CFLAGS, *(["-mavx2"] if simd == "avx2" else ["-mno-avx2"])]
-    mod = cffi_module.build(cs.files, cs.cdef, cs.header, include_dirs=cs.include_dirs, cflags=flags, sanitize=True)
+    flags = [*native.DEFAULT_CFLAGS, *(["-mavx2"] if simd == "avx2" else ["-mno-avx2"])]
+    mod = native.build(cs.files, cs.cdef, cs.header, include_dirs=cs.include_dirs, cflags=flags, sanitize=True)
     inputs = _inputs(g, qg)
     want, _ = reference.run(qg, inputs)
     got = tcr.run_c(mod, qg, inputs)

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import pywt
 
-from spikey_train import features as ft
+from spikey import features as ft
 from spikey_train.model import initial_log_widths, linearisation_table
-from spikey_train.recordings import synth, to_codes
+from spikey.recordings import synth, to_codes
 
 
 @pytest.fixture(scope="module")

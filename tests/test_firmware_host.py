@@ -1,17 +1,18 @@
 """The hand-written firmware runtime built for the host (cffi) against the Python reference.
 
 Bit-exactness: the C payload must equal spikey.baseline.encode_codes byte for byte, for
-any frame size, and decoding must restore the codes. The extension is cached in
-build/host by a hash of the sources, so only the first run compiles.
+any frame size, and decoding must restore the codes. spikey.native caches the extension
+by a hash of the sources (in $SPIKEY_CACHE/cffi or ~/.cache/spikey/cffi), so only the first
+run compiles.
 """
 import numpy as np
 import pytest
 
-from codegen.host_build import HostBaseline
+from codegen.host.baseline import HostBaseline
 from spikey import baseline
 from spikey.coders import adaptive_rice
 from spikey.errors import CodecError
-from spikey_train.recordings import GRID, read_wav, to_codes
+from spikey.recordings import GRID, read_wav, to_codes
 
 
 @pytest.fixture(scope="module")

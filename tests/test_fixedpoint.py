@@ -1,14 +1,21 @@
-"""The integer rules (docs/fixed-point.md): Python (codegen.fixedpoint) on hand-computed
-values, and the C inlines (firmware/include/spikey_fixed.h) bit-exact with Python."""
+"""The integer rules (docs/fixed-point.md): Python (spikey.fixed, with codegen.quant.formats'
+quantisation and codegen.ops.lstm's tables) on hand-computed values, and the C inlines
+(firmware/include/spikey_fixed.h) bit-exact with Python."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from codegen import cffi_module, cgen
-from codegen import fixedpoint as fp
+from codegen.emit.cformat import interleave_s8
+from codegen.ops import lstm
+from codegen.quant import formats
+from spikey import firmware, native
+from spikey import fixed as fp
 
-FIXED_H = cgen.FIXED_H_DIR
+FIXED_H = firmware.path("include")       # spikey_fixed.h
+REPO = Path(__file__).resolve().parents[1]
 
 
 # --- Python rules on hand-computed values ----------------------------------------------
@@ -49,42 +56,42 @@ def test_requant16_per_channel():
 
 
 def test_quantize_real_uses_the_same_rules():
-    assert fp.quantize_real([0.5, -0.5, -1.5, 1.5, 2.49], 0).tolist() == [1, 0, -1, 2, 2]
-    assert fp.quantize_real([1.0, -1.0, 0.999], 15).tolist() == [32767, -32768, 32735]
-    assert fp.quantize_real(0.1, 8).tolist() == 26          # 25.6 -> 26
-    assert fp.quantize_real([3.0, -3.0], 7, bits=8).tolist() == [127, -128]
+    assert formats.quantize_real([0.5, -0.5, -1.5, 1.5, 2.49], 0).tolist() == [1, 0, -1, 2, 2]
+    assert formats.quantize_real([1.0, -1.0, 0.999], 15).tolist() == [32767, -32768, 32735]
+    assert formats.quantize_real(0.1, 8) == 26                   # 25.6 -> 26 (a scalar: an int)
+    assert formats.quantize_real([3.0, -3.0], 7, bits=8).tolist() == [127, -128]
 
 
 def test_frac_for():
-    assert fp.frac_for(1.0) == 14           # 2**15 would give 32768: one bit less
-    assert fp.frac_for(0.999) == 15
-    assert fp.frac_for(1.0, bits=8) == 6
-    assert fp.frac_for(3000.0) == 3          # 3000 * 8 = 24000 <= 32767 < 48000
-    assert fp.frac_for(0.0) == 30
+    assert formats.frac_for(1.0) == 14           # 2**15 would give 32768: one bit less
+    assert formats.frac_for(0.999) == 15
+    assert formats.frac_for(1.0, bits=8) == 6
+    assert formats.frac_for(3000.0) == 3          # 3000 * 8 = 24000 <= 32767 < 48000
+    assert formats.frac_for(0.0) == 30
 
 
 def test_lut_and_worked_example():
     # sigmoid(0) = 1/2 exactly; tanh(0) = 0; the tables saturate at the ends.
-    assert fp.sigmoid_q(0) == 16384 and fp.tanh_q(0) == 0
-    assert fp.sigmoid_q(-32768) == fp.SIGMOID_LUT[0] and fp.tanh_q(32767) == 32767
+    assert lstm.sigmoid_q(0) == 16384 and lstm.tanh_q(0) == 0
+    assert lstm.sigmoid_q(-32768) == lstm.SIGMOID_LUT[0] and lstm.tanh_q(32767) == 32767
     # docs/fixed-point.md worked example: x = 0.3 in Q12 is 1229 (1228.8 rounds up);
     # u = 1229 + 32768 = 33997, k = 132, r = 205; T[132] = 18421, T[133] = 18923
-    assert fp.quantize_real(0.3, 12) == 1229
+    assert formats.quantize_real(0.3, 12) == 1229
     u = 1229 + 32768
     assert (u >> 8, u & 255) == (132, 205)
-    assert (fp.SIGMOID_LUT[132], fp.SIGMOID_LUT[133]) == (18421, 18923)
-    assert fp.sigmoid_q(1229) == 18421 + fp.rshr((18923 - 18421) * 205, 8) == 18823
+    assert (lstm.SIGMOID_LUT[132], lstm.SIGMOID_LUT[133]) == (18421, 18923)
+    assert lstm.sigmoid_q(1229) == 18421 + fp.rshr((18923 - 18421) * 205, 8) == 18823
     x = np.arange(-32768, 32768)
-    assert np.abs(fp.sigmoid_q(x) / 32768 - 1 / (1 + np.exp(-x / 4096))).max() < 1e-4
-    assert np.abs(fp.tanh_q(x) / 32768 - np.tanh(x / 4096)).max() < 5e-4
-    assert np.all(np.diff(fp.sigmoid_q(x)) >= 0) and np.all(np.diff(fp.tanh_q(x)) >= 0)
+    assert np.abs(lstm.sigmoid_q(x) / 32768 - 1 / (1 + np.exp(-x / 4096))).max() < 1e-4
+    assert np.abs(lstm.tanh_q(x) / 32768 - np.tanh(x / 4096)).max() < 5e-4
+    assert np.all(np.diff(lstm.sigmoid_q(x)) >= 0) and np.all(np.diff(lstm.tanh_q(x)) >= 0)
 
 
 def test_worked_dense_example():
     """docs/fixed-point.md, "Worked example": one Dense row."""
-    x = fp.quantize_real([0.75, -1.25], 12)          # Q12: 3072, -5120
-    w = fp.quantize_real([0.5, 0.3], 7, bits=8)      # Q7: 64, 38 (38.4 -> 38)
-    b = fp.quantize_real(0.1, 19, bits=32)           # at Q(12+7): 52429 (52428.8 -> 52429)
+    x = formats.quantize_real([0.75, -1.25], 12)     # Q12: 3072, -5120
+    w = formats.quantize_real([0.5, 0.3], 7, bits=8)  # Q7: 64, 38 (38.4 -> 38)
+    b = formats.quantize_real(0.1, 19, bits=32)      # at Q(12+7): 52429 (52428.8 -> 52429)
     assert x.tolist() == [3072, -5120] and w.tolist() == [64, 38] and int(b) == 52429
     acc = int(fp.dot(x, w)) + int(b)                 # 196608 - 194560 + 52429
     assert acc == 54477
@@ -97,42 +104,20 @@ def test_worked_dense_example():
 
 # --- C inlines == Python rules ------------------------------------------------------------
 
-CDEF = """
-int32_t spk_rshr32(int32_t x, int s);
-int64_t spk_rshr64(int64_t x, int s);
-int16_t spk_sat16_32(int32_t x);
-int16_t spk_sat16_64(int64_t x);
-int16_t spk_requant16_32(int32_t acc, int s);
-int16_t spk_requant16_64(int64_t acc, int s);
-int64_t spk_shl64(int64_t x, int k);
-int16_t spk_relu16(int16_t x);
-int32_t spk_mul_rshr(int16_t a, int16_t b, int s);
-int16_t spk_lut_interp(const int16_t *t, int16_t x);
-int32_t spk_dot_s16_32(const int16_t *x, const int16_t *w, int n, int32_t acc);
-int64_t spk_dot_s16_64(const int16_t *x, const int16_t *w, int n, int64_t acc);
-int32_t spk_dot_s8_32(const int16_t *x, const int8_t *w, int n, int32_t acc);
-int64_t spk_dot_s8_64(const int16_t *x, const int8_t *w, int n, int64_t acc);
-void spk_lut_all(const int16_t *t, int16_t *out);
-"""
-HARNESS = """
-#include "spikey_fixed.h"
-void spk_lut_all(const int16_t *t, int16_t *out);
-"""
-HARNESS_C = """
-#include "harness.h"
-void spk_lut_all(const int16_t *t, int16_t *out)
-{
-    int32_t x;
-    for (x = -32768; x <= 32767; x++)
-        out[x + 32768] = spk_lut_interp(t, (int16_t)x);
-}
-"""
+TESTS_C = REPO / "firmware" / "tests"   # fixedpoint_harness.c / .h
+
+
+def _build_harness():
+    """The harness (firmware/tests/fixedpoint_harness.c) and the spikey_fixed.h inlines,
+    built for the host with UBSan."""
+    files = {n: (TESTS_C / n).read_text() for n in ("fixedpoint_harness.h", "fixedpoint_harness.c")}
+    return native.build(files, native.cdef_of(TESTS_C / "fixedpoint_harness.h"), "fixedpoint_harness.h",
+                        include_dirs=[FIXED_H], sanitize=True)
 
 
 @pytest.fixture(scope="module")
 def clib():
-    mod = cffi_module.build({"harness.h": HARNESS, "harness.c": HARNESS_C}, CDEF, "harness.h",
-                            include_dirs=[FIXED_H], sanitize=True)
+    mod = _build_harness()
     return mod.ffi, mod.lib
 
 
@@ -173,7 +158,7 @@ def test_c_mul_relu_lut(clib):
         for b in ends:
             for s in (0, 1, 15, 17, 30):
                 assert lib.spk_mul_rshr(a, b, s) == fp.mul_rshr(a, b, s), (a, b, s)
-    for table in (fp.SIGMOID_LUT, fp.TANH_LUT):
+    for table in (lstm.SIGMOID_LUT, lstm.TANH_LUT):
         t = np.ascontiguousarray(table, dtype=np.int16)
         out = np.empty(65536, np.int16)
         lib.spk_lut_all(ffi.cast("int16_t *", t.ctypes.data), ffi.cast("int16_t *", out.ctypes.data))
@@ -194,7 +179,7 @@ def test_c_dot_products(clib):
                 w8 = rng.integers(-128, 128, n).astype(np.int8)
             xp = ffi.cast("int16_t *", x.ctypes.data)
             want16, want8 = int(fp.dot(x, w16)), int(fp.dot(x, w8))
-            w8i = np.ascontiguousarray(cgen.interleave_s8(w8[None, :])[0])
+            w8i = np.ascontiguousarray(interleave_s8(w8[None, :])[0])
             assert lib.spk_dot_s16_64(xp, ffi.cast("int16_t *", w16.ctypes.data), n, 5) == want16 + 5
             assert lib.spk_dot_s8_64(xp, ffi.cast("int8_t *", w8i.ctypes.data), n, -7) == want8 - 7
             if n <= 31:   # |sum| <= 31 * 2^22 fits int32 for int8 weights
@@ -211,10 +196,8 @@ def test_host_build_really_traps_undefined_behaviour(tmp_path):
     import sys
     code = (
         "import sys; sys.path[:0] = [%r, %r]\n"
-        "from test_fixedpoint import CDEF, HARNESS, HARNESS_C, FIXED_H\n"
-        "from codegen import cffi_module\n"
-        "m = cffi_module.build({'harness.h': HARNESS, 'harness.c': HARNESS_C}, CDEF, 'harness.h',"
-        " include_dirs=[FIXED_H], sanitize=True)\n"
-        "m.lib.spk_rshr32(2**31 - 1, 1)\n") % (str(cgen.FIXED_H_DIR.parents[1]), str(cgen.FIXED_H_DIR.parents[1] / "tests"))
+        "from test_fixedpoint import _build_harness\n"
+        "m = _build_harness()\n"
+        "m.lib.spk_rshr32(2**31 - 1, 1)\n") % (str(REPO), str(REPO / "tests"))
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and "signed integer overflow" in r.stderr

@@ -1,21 +1,24 @@
 """Joint streams in C: the generated split predictor API (spk_pred_input, and for MiddleOut
-spk_pred_latent / spk_pred_head) and the time-major step driver of firmware/src/spikey_codec.c
-(spk_codec_encode_step / spk_codec_decode_step) through the host build, against the Python
-reference (codegen.predictor, spikey.learned). Synthetic data, deterministic."""
+spk_pred_latent / spk_pred_head) and the time-major step driver of the generated frame API
+spk_codec.c (codegen/emit/templates/codec.c.j2: spk_codec_encode_step / spk_codec_decode_step)
+through the host build, against the Python reference (codegen.reference.predictor,
+codegen.reference.codec). Synthetic data, deterministic."""
 from pathlib import Path
 
 import numpy as np
 import pytest
+from refs import compiled, predictor, reference, runtime
 
-import spikey_train
-from codegen import cgen_predictor as cp
-from codegen import predictor as pr
-from codegen import reference
-from codegen.host_codec import HostCodec
-from spikey.learned import FAMILY_IDS, LearnedCodec, host_codec, load_model
-from spikey_train.recordings import synth, to_codes
+from codegen.emit import predictor as cp
+from codegen.host.predictor import HostPredictor
+from codegen.reference import predictor as pr
+from codegen.reference import run
+from spikey.learned import host_codec
+from spikey.model import files
+from spikey.model.host import HostCodec
+from spikey.recordings import synth, to_codes
 
-MIDDLEOUT = Path(spikey_train.__file__).parent / "models" / "joint-middleout"
+MIDDLEOUT = files.BUNDLED / files.MIDDLEOUT
 RANGE, RICE_SCALED, RICE_FIXED, HUFFMAN_PRIOR = 4, 3, 2, 5
 
 
@@ -26,26 +29,26 @@ def channels(lengths, seed=21):
 
 @pytest.fixture(scope="module")
 def plain():
-    return load_model()                      # the default model: no MiddleOut
+    return predictor()                       # the default model's integer predictor: no MiddleOut
 
 
 @pytest.fixture(scope="module")
 def middle():
-    return load_model(MIDDLEOUT)
+    return predictor(MIDDLEOUT)
 
 
-def _host_predictor(model):
-    return cp.HostPredictor(cp.generate(model.predictor, kernel="columns"), sanitize=True)
+def _host_predictor(pred):
+    return HostPredictor(cp.generate(pred, kernel="columns"), sanitize=True)
 
 
 # --- the generated split API ---------------------------------------------------------------------
 
 def test_split_api_without_middleout_is_the_first_half_of_step(plain):
-    p = plain.predictor
+    p = plain
     src = cp.generate(p)
     h = src.files["spk_pred.h"]
     assert "#define SPK_PRED_MIDDLEOUT 0" in h and "spk_pred_input(" in h and "spk_pred_head(" not in h
-    assert set(src.files) == {"spk_net.h", "spk_net.c", "spk_pred.h", "spk_pred.c"}
+    assert set(src.files) == {"spk_net.h", "spk_net.c", "spk_pred.h", "spk_pred.c", "spk_codec.h", "spk_codec.c"}
     assert src.files["spk_pred.c"].count("static void spk_pred_output(") == 1
     hp = _host_predictor(plain)
     x = channels([3000])[0]
@@ -53,14 +56,14 @@ def test_split_api_without_middleout_is_the_first_half_of_step(plain):
     values, ref_sh = pr.integer_features(x, p.fcfg, p.lin)
     assert np.array_equal(sh, ref_sh) and np.array_equal(u, p.quantize_inputs(values, ref_sh))
     # the network on those inputs + the output rule is step
-    out = reference.run(p.qg, p._feeds(u))[0]["out"][0]
+    out = run.run(p.qg, p._feeds(u))[0]["out"][0]
     L, ls = p.outputs(x, out[:, 0], out[:, 1], sh)
     hL, hls = hp.predict(x)
     assert np.array_equal(hL, L) and np.array_equal(hls, ls)
 
 
 def test_split_api_with_middleout_equals_step_and_the_reference(middle):
-    p = middle.predictor
+    p = middle
     src = cp.generate(p)
     h, c = src.files["spk_pred.h"], src.files["spk_pred.c"]
     width = p.qg.tensors["latent"].size
@@ -75,13 +78,13 @@ def test_split_api_with_middleout_equals_step_and_the_reference(middle):
     assert np.array_equal(sL, L) and np.array_equal(sls, ls)
     assert np.array_equal(L, rL) and np.array_equal(ls, rls)
     values, sh = pr.integer_features(x, p.fcfg, p.lin)
-    rz = reference.run(p.latent_qg, {"u": p.quantize_inputs(values, sh)[None]})[0]["latent"][0]
+    rz = run.run(p.latent_qg, {"u": p.quantize_inputs(values, sh)[None]})[0]["latent"][0]
     assert np.array_equal(z, rz)
     # the head with a nonzero peer mean (any legal latent values) == the reference's head
     lat = p.qg.tensors["latent"]
     m = np.random.default_rng(4).integers(lat.lo, lat.hi + 1, (len(x), width))
     mL, mls, _ = hp.split(x, m)
-    out = reference.run(p.head_qg, {"latent": rz[None], "peer_mean": m[None]})[0]["out"][0]
+    out = run.run(p.head_qg, {"latent": rz[None], "peer_mean": m[None]})[0]["out"][0]
     eL, els = p.outputs(x, out[:, 0], out[:, 1], sh)
     assert np.array_equal(mL, eL) and np.array_equal(mls, els)
     assert np.mean(mL != L) > 0.05
@@ -93,9 +96,9 @@ PEERS = np.array([[1, 2, 3, -1], [0, 3, -1, -1], [0, 1, 3, 2], [2, 1, 0, -1]])
 
 
 @pytest.mark.parametrize("lengths", [(1200, 700, 64, 1000), (1, 300, 2, 299)], ids=["ragged", "tiny"])
-def test_middleout_joint_streams_equal_the_reference_and_decode(middle, lengths):
+def test_middleout_joint_streams_equal_the_reference_and_decode(lengths):
     ch = channels(lengths)
-    ref, host = LearnedCodec(model=middle, reference=True), LearnedCodec(model=middle)
+    ref, host = reference(MIDDLEOUT), runtime(MIDDLEOUT)
     for peers in (PEERS, PEERS[:, :3], PEERS[:, :1]):     # K = 4 (a shift), 3 (a division), 1
         payload = ref.encode_channels(ch, 64, peers)
         assert host.encode_channels(ch, 64, peers) == payload
@@ -108,25 +111,25 @@ def test_middleout_joint_streams_equal_the_reference_and_decode(middle, lengths)
 
 def test_middleout_peer_mean_matters(middle):
     ch = channels((900, 800, 850, 600))
-    host = LearnedCodec(model=middle)
+    host = runtime(MIDDLEOUT)
     with_peers = host.encode_channels(ch, 64, PEERS)
     none = host.encode_channels(ch, 64, np.full((4, 4), -1))
     assert with_peers != none
     # empty slots count as zeros: all -1 is no message at all, i.e. per-file predictions
     assert none == host.encode_channels(ch, 64, None)
-    L, _ = host_codec(middle).predict(ch[0])
-    assert np.array_equal(L, middle.predictor.predict(ch[0])[0])
+    L, _ = host_codec(compiled(MIDDLEOUT)).predict(ch[0])
+    assert np.array_equal(L, middle.predict(ch[0])[0])
     back = host.decode_channels(with_peers, [len(x) for x in ch], 64, PEERS)
     assert all(np.array_equal(a, b) for a, b in zip(back, ch))
     # decoding with other peers than the encoder's does not restore the codes
-    st, out = host_codec(middle).decode(RANGE, with_peers, [len(x) for x in ch], 64, middle.edges,
-                                        FAMILY_IDS[middle.family], peers=np.full((4, 4), -1))
+    st, out = host_codec(compiled(MIDDLEOUT)).decode(RANGE, with_peers, [len(x) for x in ch], 64,
+                                                     peers=np.full((4, 4), -1))
     assert st != 0 or not all(np.array_equal(a, b) for a, b in zip(out, ch))
 
 
-def test_joint_streams_without_middleout_equal_the_reference(plain):
+def test_joint_streams_without_middleout_equal_the_reference():
     ch = channels((800, 1300, 65))
-    ref, host = LearnedCodec(model=plain, reference=True), LearnedCodec(model=plain)
+    ref, host = reference(), runtime()
     payload = ref.encode_channels(ch, 64)
     assert host.encode_channels(ch, 64) == payload
     assert host.encode_channels(ch, 64, np.array([[1], [0], [1]])) == payload   # peers mean nothing here
@@ -135,97 +138,57 @@ def test_joint_streams_without_middleout_equal_the_reference(plain):
 
 
 @pytest.fixture(scope="module")
-def middle_ubsan(middle):
+def middle_ubsan():
     """The MiddleOut codec's host build under UBSan (any undefined behaviour aborts)."""
-    return HostCodec(cp.generate(middle.predictor, kernel="columns"), sanitize=True)
+    return HostCodec(compiled(MIDDLEOUT), sanitize=True)
 
 
-def test_step_driver_under_ubsan_equals_the_reference(middle, middle_ubsan):
+def test_step_driver_under_ubsan_equals_the_reference(middle_ubsan):
     ch = channels((600, 1, 450, 520), seed=3)
     peers = np.array([[1, 2, 3, 3, 2], [0, 2, -1, 3, 0], [3, 3, 3, 3, 3], [-1, -1, -1, -1, 2]])   # K = 5, repeats
-    args = (middle.edges, FAMILY_IDS[middle.family])
-    st, payload = middle_ubsan.encode(RANGE, ch, 64, [0] * 4, *args, peers=peers)
-    assert st == 0 and payload == LearnedCodec(model=middle, reference=True).encode_channels(ch, 64, peers)
-    st, out = middle_ubsan.decode(RANGE, payload, [len(x) for x in ch], 64, *args, peers=peers)
+    st, payload = middle_ubsan.encode(RANGE, ch, 64, [0] * 4, peers=peers)
+    assert st == 0 and payload == reference(MIDDLEOUT).encode_channels(ch, 64, peers)
+    st, out = middle_ubsan.decode(RANGE, payload, [len(x) for x in ch], 64, peers=peers)
     assert st == 0 and all(np.array_equal(a, b) for a, b in zip(out, ch))
 
 
 @pytest.mark.parametrize("coder", [RICE_SCALED, RICE_FIXED])
-def test_step_driver_rice_joint_streams_round_trip(middle, middle_ubsan, coder):
+def test_step_driver_rice_joint_streams_round_trip(middle_ubsan, coder):
     ch = channels((500, 700, 300))
     hc = middle_ubsan
-    args = (middle.edges, FAMILY_IDS[middle.family])
     params = [3, 7, 0] if coder == RICE_FIXED else [0, 0, 0]
-    st, payload = hc.encode(coder, ch, 64, params, *args, peers=PEERS[:3, :2] % 3)
+    st, payload = hc.encode(coder, ch, 64, params, peers=PEERS[:3, :2] % 3)
     assert st == 0 and payload
-    st, out = hc.decode(coder, payload, [len(x) for x in ch], 64, *args, peers=PEERS[:3, :2] % 3)
+    st, out = hc.decode(coder, payload, [len(x) for x in ch], 64, peers=PEERS[:3, :2] % 3)
     assert st == 0 and all(np.array_equal(a, b) for a, b in zip(out, ch))
 
 
-def test_step_driver_refuses_the_prior_huffman_coder_for_several_channels(plain):
-    hc = host_codec(plain)
-    st, _ = hc.encode(HUFFMAN_PRIOR, channels((100, 100)), 64, [0, 0], plain.edges, FAMILY_IDS[plain.family])
+def test_step_driver_refuses_the_prior_huffman_coder_for_several_channels():
+    hc = host_codec(compiled())
+    st, _ = hc.encode(HUFFMAN_PRIOR, channels((100, 100)), 64, [0, 0])
     assert st != 0
 
 
 # --- the step driver's integer peer mean, alone (a stand-in predictor) ------------------------------
 
-FAKE_PRED = r"""
-/* A stand-in for the generated spk_pred.h: latent z = (8 (x - 512), -16 x + 7),
- * and the head returns the peer mean itself as (L, log2s_q8). */
-#ifndef SPK_PRED_H
-#define SPK_PRED_H
-#include <stdint.h>
-#define SPK_PRED_INPUTS 1
-#define SPK_PRED_U_ALLOC 1
-#define SPK_PRED_MIDDLEOUT 1
-#define SPK_PRED_LATENT 2
-#define SPK_PRED_LATENT_FRAC 0
-typedef struct { int32_t unused; } spk_pred_state_t;
-static inline void spk_pred_reset(spk_pred_state_t *s, int32_t x) { (void)s; (void)x; }
-static inline int32_t spk_pred_input(spk_pred_state_t *s, int32_t x, int16_t *u) { (void)s; u[0] = (int16_t)x; return 0; }
-static inline void spk_pred_latent(spk_pred_state_t *s, const int16_t *u, int16_t *z)
-{ (void)s; z[0] = (int16_t)(8 * (u[0] - 512)); z[1] = (int16_t)(-16 * u[0] + 7); }
-static inline void spk_pred_head(spk_pred_state_t *s, int32_t x, int32_t sh, const int16_t *z, const int16_t *m,
-                                 int32_t *L, int32_t *ls)
-{ (void)s; (void)x; (void)sh; (void)z; *L = m[0]; *ls = m[1]; }
-static inline void spk_pred_step(spk_pred_state_t *s, int32_t x, int32_t *L, int32_t *ls)
-{ (void)s; (void)x; *L = 0; *ls = 0; }
-#endif
-"""
-FAKE_GLUE = r"""
-#include "spikey_codec.h"
-/* One joint step of n_chan channels' first samples; m[2c], m[2c+1] = channel c's peer mean. */
-static void spk_fake_step(const int16_t *x, const uint8_t *active, uint32_t n_chan, const int16_t *peers,
-                          uint32_t n_peers, int32_t *m)
-{
-    spk_codec_chan_t ch[8];
-    spk_codec_t k;
-    uint8_t out[64];
-    uint32_t c;
-    for (c = 0u; c < n_chan; c++)
-        spk_codec_chan_init(&ch[c], 0u);
-    spk_codec_enc_init(&k, SPK_CODER_RANGE, 0, 0, out, sizeof out);
-    spk_codec_encode_step(&k, ch, n_chan, x, active, peers, n_peers);
-    for (c = 0u; c < n_chan; c++) {
-        m[2 * c] = ch[c].L;
-        m[2 * c + 1] = ch[c].log2s_q8;
-    }
-}
-"""
+# The stand-in predictor (firmware/tests/joint_c_fake_pred.h, built as spk_pred.h), the frame
+# API rendered from its templates (codegen/emit/templates/codec.{h,c}.j2, as spk_codec.h / .c)
+# and the glue that runs one joint step (joint_c_fake_glue.c / .h).
+TESTS_C = Path(__file__).resolve().parents[1] / "firmware" / "tests"
 
 
 @pytest.fixture(scope="module")
 def fake_step():
-    from codegen import cffi_module
-    from codegen.cgen import FIXED_H_DIR
-    from codegen.host_codec import SOURCES
-    from codegen.toolchain import FIRMWARE
-    files = {name: (FIRMWARE / "src" / name).read_text() for name in SOURCES}
-    files.update({"spk_pred.h": FAKE_PRED, "spk_fake.h": FAKE_GLUE})
-    return cffi_module.build(files, "void spk_fake_step(const int16_t *x, const uint8_t *active, uint32_t n_chan, "
-                             "const int16_t *peers, uint32_t n_peers, int32_t *m);", "spk_fake.h",
-                             include_dirs=[FIXED_H_DIR, FIRMWARE / "src"], sanitize=True)
+    from codegen.emit.env import render
+    from codegen.emit.predictor import CODEC
+    from spikey import firmware, native
+    srcs = {p.name: p.read_text() for p in firmware.sources("runtime.coders")}
+    ctx = {"name": "joint_c_fake", "identity_hex": "00" * 8}     # the templates' only variables
+    srcs.update({f"{CODEC}.h": render("codec.h.j2", **ctx), f"{CODEC}.c": render("codec.c.j2", **ctx)})
+    srcs["spk_pred.h"] = (TESTS_C / "joint_c_fake_pred.h").read_text()
+    srcs.update({n: (TESTS_C / n).read_text() for n in ("joint_c_fake_glue.h", "joint_c_fake_glue.c")})
+    return native.build(srcs, native.cdef_of(TESTS_C / "joint_c_fake_glue.h"), "joint_c_fake_glue.h",
+                        include_dirs=firmware.include_dirs(), sanitize=True)
 
 
 def test_step_driver_peer_mean_is_the_integer_rule(fake_step):

@@ -1,4 +1,5 @@
-"""The learned codec end to end: Python reference == generated C, every coder, both modes."""
+"""The learned codec end to end: Python reference (codegen.reference.codec) == the runtime's
+generated C (spikey.learned), every coder, both modes."""
 import numpy as np
 import pytest
 
@@ -7,7 +8,9 @@ from spikey.cli import main
 from spikey.codec import decode_channels, decode_stream, encode_joint, encode_recording
 from spikey.errors import CodecError
 from spikey.learned import LearnedCodec
-from spikey_train.recordings import from_codes, from_samples, read_wav, synth
+from spikey.recordings import from_codes, from_samples, read_wav, synth
+
+from refs import reference, reference_decoder
 
 CODERS = ["range", "rice_scaled", "rice_fixed", "huffman_prior"]
 
@@ -23,26 +26,26 @@ def recordings():
 
 @pytest.mark.parametrize("coder", CODERS)
 def test_reference_and_c_streams_are_identical_and_decode(coder):
-    ref, c = LearnedCodec(coder=coder, reference=True), LearnedCodec(coder=coder)
+    ref, c = reference(coder=coder), LearnedCodec(coder=coder)
     for name, rec in recordings().items():
         stream = encode_recording(rec, ref)
         assert encode_recording(rec, c) == stream, name
         assert decode_stream(stream) == rec.to_bytes(), name
-        assert decode_stream(stream, reference=True) == rec.to_bytes(), name
+        assert decode_stream(stream, learned=reference_decoder()) == rec.to_bytes(), name
 
 
 def test_joint_frames_reference_equals_c_with_unequal_lengths():
     x = synth.generate(3, 0.25, seed=12)
     recs = {f"ch{i}.wav": from_samples(x[i][: 2000 + 900 * i], 19531) for i in range(3)}
-    ref, c = LearnedCodec(reference=True), LearnedCodec()
+    ref, c = reference(), LearnedCodec()
     stream = encode_joint(recs, ref, 64)
     assert encode_joint(recs, c, 64) == stream
     other = container.unpack(encode_joint(recs, c, 16))   # time-major: the frame is only the packet size
     s = container.unpack(stream)
     assert (other.frame, other.payload) == (16, s.payload)
     assert (s.frame, [ch.name for ch in s.channels], s.peers.shape) == (64, sorted(recs), (3, 0))
-    for reference in (False, True):
-        assert dict(decode_channels(stream, reference=reference)) == {n: r.to_bytes() for n, r in recs.items()}
+    for learned in (None, reference_decoder()):
+        assert dict(decode_channels(stream, learned=learned)) == {n: r.to_bytes() for n, r in recs.items()}
 
 
 def test_joint_frames_need_the_range_coder():
@@ -68,12 +71,12 @@ def test_corrupt_truncated_and_foreign_streams_are_refused():
     with pytest.raises(CodecError, match="corrupt bitstream"):
         decode_stream(container.pack(s))
     with pytest.raises(CodecError, match="corrupt bitstream"):
-        decode_stream(container.pack(s), reference=True)
+        decode_stream(container.pack(s), learned=reference_decoder())
     s = container.unpack(stream)
     s.model_id = bytes(8)
     with pytest.raises(CodecError, match="made by model 0000000000000000"):
         decode_stream(container.pack(s))
-    with pytest.raises(CodecError, match="not a Spikey model directory"):
+    with pytest.raises(CodecError, match="no such model: /nonexistent"):
         decode_stream(stream, model="/nonexistent")
 
 
@@ -106,11 +109,11 @@ def test_cli_joint_roundtrip(tmp_path, capsys):
 def test_dev_recording_reference_equals_c(dev_files):
     rec = read_wav(dev_files[5])
     part = from_samples(rec.samples[:20000], rec.sample_rate)
-    stream = encode_recording(part, LearnedCodec(reference=True))
+    stream = encode_recording(part, reference())
     assert encode_recording(part, LearnedCodec()) == stream
-    assert decode_stream(stream, reference=True) == part.to_bytes()
+    assert decode_stream(stream, learned=reference_decoder()) == part.to_bytes()
     whole = encode_recording(rec, LearnedCodec())
-    assert encode_recording(rec, LearnedCodec(reference=True)) == whole
+    assert encode_recording(rec, reference()) == whole
     assert decode_stream(whole) == rec.to_bytes()
 
 
@@ -118,7 +121,7 @@ def test_dev_recording_reference_equals_c(dev_files):
 def test_every_dev_recording_c_equals_reference_and_decodes(dev_files):
     """Range coder, per file: the C payload equals the Python reference's on every dev
     recording, and the C decoder restores every file exactly."""
-    ref, c = LearnedCodec(reference=True), LearnedCodec()
+    ref, c = reference(), LearnedCodec()
     for path in dev_files:
         rec = read_wav(path)
         stream = encode_recording(rec, c)

@@ -2,26 +2,26 @@
 peer mean, the container's peers, and time-major joint streams that round-trip."""
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
+from refs import predictor, reference, reference_decoder
 
-import spikey_train
-from codegen import reference
-from codegen.predictor import peer_mean
+from codegen.reference import run
+from codegen.reference.predictor import peer_mean
 from spikey import container
 from spikey.codec import decode_channels, encode_joint, joint_peers
 from spikey.errors import CodecError
-from spikey.learned import LearnedCodec, load_model
-from spikey_train.recordings import from_samples, synth, to_codes
+from spikey.model import files
+from spikey.recordings import from_samples, synth, to_codes
 
-MIDDLEOUT = Path(spikey_train.__file__).parent / "models" / "joint-middleout"
+MIDDLEOUT = files.BUNDLED / files.MIDDLEOUT
 
 
 @pytest.fixture(scope="module")
-def model():
-    return load_model(MIDDLEOUT)
+def pred():
+    """The bundled MiddleOut model's integer predictor (the Python reference)."""
+    return predictor(MIDDLEOUT)
 
 
 def channels(lengths=(1500, 900, 1200), seed=5):
@@ -36,23 +36,23 @@ def test_peer_mean_rounds_half_up_over_all_slots():
     assert peer_mean(np.array([5]), 0).tolist() == [0]
 
 
-def test_split_network_computes_what_the_whole_does(model):
-    p = model.predictor
+def test_split_network_computes_what_the_whole_does(pred):
+    p = pred
     assert p.middleout and p.qg.tensors["peer_mean"].frac == p.qg.tensors["latent"].frac
     rng = np.random.default_rng(0)
     u = rng.integers(-3000, 3000, (1, 200, p.qg.tensors["u"].size))
     lat = p.qg.tensors["latent"]
     m = rng.integers(lat.lo, lat.hi + 1, (1, 200, lat.size))
-    whole, _ = reference.run(p.qg, {"u": u, "peer_mean": m})
-    z, _ = reference.run(p.latent_qg, {"u": u})
-    head, _ = reference.run(p.head_qg, {"latent": z["latent"], "peer_mean": m})
+    whole, _ = run.run(p.qg, {"u": u, "peer_mean": m})
+    z, _ = run.run(p.latent_qg, {"u": u})
+    head, _ = run.run(p.head_qg, {"latent": z["latent"], "peer_mean": m})
     assert np.array_equal(head["out"], whole["out"])
     assert {n.name for n in p.latent_qg.nodes}.isdisjoint(n.name for n in p.head_qg.nodes)
     assert len(p.latent_qg.nodes) + len(p.head_qg.nodes) == len(p.qg.nodes)
 
 
-def test_peers_change_the_predictions_and_empty_slots_do_not(model):
-    p, ch = model.predictor, channels()
+def test_peers_change_the_predictions_and_empty_slots_do_not(pred):
+    p, ch = pred, channels()
     alone = [p.predict(x) for x in ch]
     none = p.predict_joint(ch, np.full((3, 4), -1))
     assert all(np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) for a, b in zip(alone, none))
@@ -61,10 +61,10 @@ def test_peers_change_the_predictions_and_empty_slots_do_not(model):
     assert min(changed) > 0.05, changed
 
 
-def test_joint_stream_is_time_major_and_round_trips(model):
+def test_joint_stream_is_time_major_and_round_trips():
     ch = channels()
     peers = np.array([[1, 2, -1, -1], [0, 2, -1, -1], [0, 1, -1, -1]])
-    ref = LearnedCodec(model=model, reference=True)
+    ref = reference(MIDDLEOUT)
     payload = ref.encode_channels(ch, 64, peers)
     assert payload != ref.encode_channels(ch, 64, np.full((3, 4), -1))
     out = ref.decode_channels(payload, [len(x) for x in ch], 64, peers)
@@ -74,7 +74,7 @@ def test_joint_stream_is_time_major_and_round_trips(model):
 def test_time_major_order_without_middleout():
     """A model without MiddleOut: the joint payload codes x_c[t] time step by time step;
     one channel's stream then equals its per-file stream."""
-    ref = LearnedCodec(reference=True)
+    ref = reference()                      # the bundled default model
     x = channels((700,))[0]
     assert ref.encode_channels([x], 64) == ref.encode_channels([x], 0)
     a, b = channels((300, 200))
@@ -83,15 +83,15 @@ def test_time_major_order_without_middleout():
     assert joint != ref.encode_channels([b, a], 8)
 
 
-def test_container_carries_the_peers(model):
+def test_container_carries_the_peers():
     x = synth.generate(3, 0.05, seed=2)
     recs = {f"ch{i}.wav": from_samples(x[i], 19531) for i in range(3)}
-    stream = encode_joint(recs, LearnedCodec(model=model, reference=True), 64)
+    stream = encode_joint(recs, reference(MIDDLEOUT), 64)
     s = container.unpack(stream)
     assert s.version == 2 and s.peers.shape == (3, 4)
     assert np.array_equal(s.peers, joint_peers([to_codes(x[i]) for i in range(3)], 4, 19531))
     assert set(s.peers[:, :2].reshape(-1).tolist()) <= {0, 1, 2} and (s.peers[:, 2:] == -1).all()
-    decoded = dict(decode_channels(stream, model=MIDDLEOUT, reference=True))
+    decoded = dict(decode_channels(stream, model=MIDDLEOUT, learned=reference_decoder(MIDDLEOUT)))
     assert decoded == {n: r.to_bytes() for n, r in recs.items()}
     # a peer index past the last channel is refused (CRC fixed up so that the field is reached)
     bad = bytearray(stream[:-4])

@@ -1,20 +1,22 @@
 """The model's likelihood, its size counts, and the ONNX + metadata round trip."""
 import json
 import math
-from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
 import torch
 
+from codegen.errors import CodegenError
+from codegen.reference.compile import load_model
+from codegen.reference.loss import float_bits
+from spikey import features as ft
+from spikey.model.files import BUNDLED, FORMAT_VERSION
+from spikey.recordings import synth, to_codes
 from spikey_train import export as ex
-from spikey_train import features as ft
 from spikey_train.model import CodeEdges, ModelConfig, SpikeyNet, bits, count_macs, count_weights
-from spikey_train.recordings import synth, to_codes
-from spikey_train.train import Rows, config_from_dict, evaluate_file, file_rows
+from spikey_train.train import config_from_dict, evaluate_file, file_rows
 
-SHIPPED = Path(__file__).resolve().parents[1] / "spikey_train" / "models" / "default"
+SHIPPED = BUNDLED / "default"
 ALLOWED_OPS = {"Gemm", "MatMul", "Add", "Relu", "LSTM", "Squeeze", "Unsqueeze", "Constant"}   # what export promises
 
 
@@ -76,8 +78,8 @@ def test_onnx_round_trip_matches_torch(tmp_path, model):
     rows = file_rows(ft.file_features([codes], cfg.features)[0])
     meta = ex.export_model(net, cfg, tmp_path, check_rows=rows.u[:300])
     assert meta["check"]["max_abs_diff"] < 1e-5
-    m, meta2 = ex.load_model(tmp_path)
-    assert meta2["format_version"] == ex.FORMAT_VERSION
+    m, meta2 = load_model(tmp_path)
+    assert meta2["format_version"] == FORMAT_VERSION
     assert {n.op_type for n in m.graph.node} <= ALLOWED_OPS
     assert [i.name for i in m.graph.input] == meta2["onnx"]["inputs"]
     # torch vs ReferenceEvaluator on real(istic) inputs, checked here independently of export
@@ -114,8 +116,8 @@ def test_file_bits_from_export_match_torch(tmp_path):
     codes = to_codes(synth.generate(1, 0.5, seed=7))[0]
     rows = file_rows(ft.file_features([codes], cfg.features)[0])
     want = evaluate_file(net, rows)
-    _, meta = ex.load_model(tmp_path)
-    got = ex.file_bits_from_export(tmp_path / "model.onnx", meta, codes)
+    _, meta = load_model(tmp_path)
+    got = float_bits(tmp_path, meta, codes)
     assert got == pytest.approx(want, rel=1e-5)
     assert 1 < got / len(codes) < 16
 
@@ -125,19 +127,19 @@ def test_load_model_refuses_tampering(tmp_path):
     ex.export_model(net, config_from_dict({"model": {"hidden": [8], "latent": 8, "predictor": [8]}}), tmp_path)
     p = tmp_path / "model.onnx"
     p.write_bytes(p.read_bytes()[:-1] + bytes([p.read_bytes()[-1] ^ 1]))
-    with pytest.raises(ValueError, match="sha256"):
-        ex.load_model(tmp_path)
+    with pytest.raises(CodegenError, match="sha256"):
+        load_model(tmp_path)
     meta = json.loads((tmp_path / "model.json").read_text())
     meta["format_version"] = 99
     (tmp_path / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match="format_version"):
-        ex.load_model(tmp_path)
+    with pytest.raises(CodegenError, match="format_version"):
+        load_model(tmp_path)
 
 
 # --- the shipped default model -------------------------------------------------------------
 
 def test_shipped_default_fits_the_firmware_budget():
-    model, meta = ex.load_model(SHIPPED)
+    model, meta = load_model(SHIPPED)
     assert {n.op_type for n in model.graph.node} <= ALLOWED_OPS
     macs = meta["metrics"]["macs"]
     assert macs["total"] <= 1500
@@ -155,13 +157,13 @@ def test_shipped_default_fits_the_firmware_budget():
 @pytest.mark.slow
 def test_shipped_default_beats_3_50_on_validation_files(dev_files):
     """Recomputed from model.onnx + model.json alone (ReferenceEvaluator), every held-out file."""
-    from spikey_train.recordings import read_wav
-    _, meta = ex.load_model(SHIPPED)
+    from spikey.recordings import read_wav
+    _, meta = load_model(SHIPPED)
     by_name = {p.name: p for p in dev_files}
     total, n = 0.0, 0
     for name in meta["split"]["validation"]:
         codes = to_codes(read_wav(by_name[name]).samples)
-        total += ex.file_bits_from_export(SHIPPED / "model.onnx", meta, codes)
+        total += float_bits(SHIPPED, meta, codes)
         n += len(codes)
     ratio = 16 * n / total
     assert ratio > 3.50

@@ -1,6 +1,7 @@
-"""The integer predictor: Python reference (codegen.predictor) == generated C on the host,
-output for output, on random Spikey models, adversarial code sequences and the default model;
-the streaming C features == spikey_train.features' whole-file integers; `codegen build`."""
+"""The integer predictor: Python reference (codegen.reference.predictor) == generated C on the
+host (codegen.host.predictor), output for output, on random Spikey models, adversarial code
+sequences and the default model; the streaming C features == spikey.features' whole-file
+integers; `codegen build`."""
 import json
 import warnings
 from pathlib import Path
@@ -9,14 +10,21 @@ import numpy as np
 import pytest
 import torch
 
-from codegen import build as cbuild
-from codegen import cffi_module
-from codegen import cgen_predictor as cp
-from codegen import predictor as pr
+from refs import predictor as default_predictor
+
+from codegen.emit import predictor as cp
+from codegen.host.predictor import HostPredictor
+from codegen.reference import predictor as pr
+from codegen.reference.compile import compile_model
+from codegen.reference.identity import model_identity
+from codegen.reference.loss import float_bits
+from spikey import features as ft
+from spikey import fixed, native
+from spikey.coders.ideal import ideal_bits
+from spikey.model.files import read_meta, resolve
+from spikey.recordings import read_wav, synth, to_codes
 from spikey_train import export as ex
-from spikey_train import features as ft
 from spikey_train.model import SpikeyNet
-from spikey_train.recordings import read_wav, synth, to_codes
 from spikey_train.train import config_from_dict
 
 CALIB = list(to_codes(synth.generate(3, 0.5, seed=0)))
@@ -54,8 +62,8 @@ def _export(tmp: Path, feats: dict, model: dict, seed: int = 0) -> Path:
 def built(request, tmp_path_factory):
     name, feats, model, bits, per_channel = request.param
     d = _export(tmp_path_factory.mktemp(name), feats, model)
-    pred = pr.compile_model(d, CALIB, weight_bits=bits, per_channel=per_channel)
-    return pred, cp.HostPredictor(cp.generate(pred), sanitize=True)
+    pred = compile_model(d, CALIB, weight_bits=bits, per_channel=per_channel)
+    return pred, HostPredictor(cp.generate(pred), sanitize=True)
 
 
 def adversarial() -> dict:
@@ -91,14 +99,14 @@ def test_host_c_equals_reference(built, case):
 
 
 @pytest.mark.parametrize("simd", ["portable", pytest.param("avx2", marks=pytest.mark.skipif(
-    not cffi_module.host_has("avx2"), reason="this host has no AVX2"))])
+    not native.host_has("avx2"), reason="this host has no AVX2"))])
 def test_host_build_equals_reference(built, simd):
     """The host build (kernel "columns": spikey_vec.h's input quantisation, 16 inputs at a
     time with the window read before the ring write, and its columns kernel), plain C and
     AVX2, under UBSan: u, sh, L and log2 scale equal the reference on every adversarial case."""
     pred, _ = built
-    flags = [*cffi_module.DEFAULT_CFLAGS, "-mavx2" if simd == "avx2" else "-mno-avx2"]
-    host = cp.HostPredictor(cp.generate(pred, kernel="columns"), sanitize=True, cflags=flags)
+    flags = [*native.DEFAULT_CFLAGS, "-mavx2" if simd == "avx2" else "-mno-avx2"]
+    host = HostPredictor(cp.generate(pred, kernel="columns"), sanitize=True, cflags=flags)
     n = pred.fcfg.n_inputs
     for case, x in adversarial().items():
         values, sh = pr.integer_features(np.asarray(x, np.int64), pred.fcfg, pred.lin)
@@ -122,7 +130,7 @@ def test_streaming_c_features_equal_whole_file_features(built, case):
 
 
 def test_streaming_python_features_agree():
-    # the per-sample reference of spikey_train (StreamingFeatures) gives the inputs the
+    # the per-sample reference of spikey.features (StreamingFeatures) gives the inputs the
     # integer predictor quantises: u_q at the float input's exact value where no rounding occurs
     x = to_codes(synth.generate(1, 0.3, seed=4))[0].astype(np.int64)
     fcfg = ft.FeatureConfig(ema2_shifts=(6,))
@@ -135,17 +143,17 @@ def test_streaming_python_features_agree():
 
 
 def test_rescale_rounds_half_up():
-    assert pr.rescale(np.array([5, -5, -7, 3, -3]), 1).tolist() == [3, -2, -3, 2, -1]
-    assert pr.rescale(np.array([3, -3]), -2).tolist() == [12, -12]
+    assert fixed.rescale(np.array([5, -5, -7, 3, -3]), 1).tolist() == [3, -2, -3, 2, -1]
+    assert fixed.rescale(np.array([3, -3]), -2).tolist() == [12, -12]
 
 
 def test_identity_is_eight_bytes_and_depends_on_the_ir(built):
     pred, _ = built
     a = pred.identity()
-    assert len(a) == 8 and a == pr.model_identity(pred.qg, pred.meta)
+    assert len(a) == 8 and a == model_identity(pred.qg, pred.meta)
     meta2 = json.loads(json.dumps(pred.meta))
     meta2["coder"]["family"] = "other"
-    assert pr.model_identity(pred.qg, meta2) != a
+    assert model_identity(pred.qg, meta2) != a
 
 
 def test_regeneration_is_byte_identical(built):
@@ -164,9 +172,10 @@ def test_lstm_state_lives_in_the_struct(built):
 
 @pytest.mark.slow
 def test_default_model_on_dev_recordings(dev_files):
-    _, meta = ex.load_model(cbuild.DEFAULT_MODEL)
-    pred = pr.compile_model(cbuild.DEFAULT_MODEL, cbuild.calibration_data(meta).codes)
-    host = cp.HostPredictor(cp.generate(pred), sanitize=True)
+    model_dir = resolve(None)                 # the bundled default model
+    meta = read_meta(model_dir)
+    pred = default_predictor()                 # compiled on the fixed calibration set
+    host = HostPredictor(cp.generate(pred), sanitize=True)
     by_name = {p.name: p for p in dev_files}
     for name in meta["split"]["validation"][:3]:
         x = to_codes(read_wav(by_name[name]).samples)
@@ -174,8 +183,8 @@ def test_default_model_on_dev_recordings(dev_files):
         L2, ls2 = host.predict(x)
         assert np.array_equal(L, L2) and np.array_equal(ls, ls2)
         # integer predictor costs what the float model costs, to well under 0.1 %
-        f = ex.file_bits_from_export(cbuild.DEFAULT_MODEL / "model.onnx", meta, x)
-        assert abs(pr.ideal_bits(x, L, ls, meta) - f) < 1e-3 * f
+        f = float_bits(model_dir, meta, x)
+        assert abs(ideal_bits(x, L, ls, meta) - f) < 1e-3 * f
 
 
 def test_cli_build_host(tmp_path, capsys):
@@ -190,7 +199,7 @@ def test_cli_build_host(tmp_path, capsys):
     assert "host C == Python reference" in text and "bits/sample float" in text
     a = {p.name: p.read_bytes() for p in (outs[0] / "src").iterdir()}
     b = {p.name: p.read_bytes() for p in (outs[1] / "src").iterdir()}
-    assert a == b and set(a) == {"spk_net.h", "spk_net.c", "spk_pred.h", "spk_pred.c"}
+    assert a == b and set(a) == {"spk_net.h", "spk_net.c", "spk_pred.h", "spk_pred.c", "spk_codec.h", "spk_codec.c"}
     info = json.loads((outs[0] / "build.json").read_text())
     assert len(bytes.fromhex(info["model_identity"])) == 8 and info["host_check"]["equal"]
     q = json.loads((outs[0] / "quantisation.json").read_text())
@@ -199,13 +208,19 @@ def test_cli_build_host(tmp_path, capsys):
 
 def test_cli_build_unknown_model_dir_is_one_line(tmp_path, capsys):
     from codegen.cli import main
+    # a path that does not exist (neither a directory nor a bundled model's name)
     rc = main(["build", "--target", "host", "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert rc == 1 and len(err.strip().splitlines()) == 1 and "no such model" in err and "nope" in err
+    # a directory that is not a model directory
+    (tmp_path / "empty").mkdir()
+    rc = main(["build", "--target", "host", "--model", str(tmp_path / "empty"), "--out", str(tmp_path / "o2")])
     err = capsys.readouterr().err
     assert rc == 1 and len(err.strip().splitlines()) == 1 and "model.json" in err
 
 
 def test_cli_build_cortex_m4_without_toolchain_says_what_to_install(tmp_path, capsys, monkeypatch):
-    from codegen import toolchain
+    from codegen.target import toolchain
     from codegen.cli import main
     d = _export(tmp_path / "m", {}, {"projector": "fc", "hidden": [8], "latent": 4, "predictor": [4]})
     monkeypatch.setattr(toolchain.shutil, "which", lambda name: None)

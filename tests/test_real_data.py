@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from spikey.codec import decode_stream, encode_recording
-from spikey_train.recordings import read_wav
+from spikey.recordings import read_wav
 
 pytestmark = pytest.mark.slow
 

@@ -1,13 +1,13 @@
-"""The build report's arithmetic, on hand-computed cases (codegen/report.py, codegen/profiles.py)."""
-import copy
+"""The build report's arithmetic, on hand-computed cases (codegen/report/report.py, codegen/report/profiles.py)."""
 import json
 import math
 
 import pytest
 
-from codegen import profiles
-from codegen.report import make_report, render_compare, render_markdown, render_png
+from codegen.report import profiles
+from codegen.report.report import make_report, render_markdown, render_png
 from codegen.cli import main as report_main
+from codegen.target.toolchain import missing_tools
 
 
 def meas(**over):
@@ -180,10 +180,10 @@ def test_cli_prints_and_compares(profs, tmp_path, capsys):
 
 
 @pytest.mark.hil
-@pytest.mark.skipif(bool(__import__("codegen.toolchain", fromlist=["x"]).missing_tools()), reason="cross tools missing")
+@pytest.mark.skipif(bool(missing_tools()), reason="cross tools missing")
 def test_measure_baseline_on_synthetic_data(tmp_path):
     """No real recordings: falls back to synthetic channels, and says so in the report."""
-    from codegen.measure import measure_baseline_build
+    from codegen.measure.figures import measure_baseline_build
     empty = tmp_path / "no-data"
     empty.mkdir()
     m = measure_baseline_build(tmp_path / "build", files=2, data_dir=empty)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from spikey_train.recordings import adc, from_codes, read_wav, to_codes
-from spikey_train.recordings.synth import SAMPLE_RATE, _nudge_off_grid, generate, write_dir
+from spikey.recordings import adc, from_codes, read_wav, to_codes
+from spikey.recordings.synth import SAMPLE_RATE, _nudge_off_grid, generate, write_dir
 
 CHANNELS, SECONDS = 8, 2.0
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import yaml
 
-from spikey_train import export as ex
+from codegen.reference.compile import load_model
+from codegen.reference.loss import float_bits
+from spikey.recordings import RecordingError, synth
 from spikey_train import train
-from spikey_train.recordings import RecordingError, synth
 
 CONFIG = {
     "name": "synthetic-test",
@@ -57,19 +58,19 @@ def test_training_beats_the_first_difference_floor(trained):
 
 
 def test_exported_files_are_consistent(trained):
-    model, meta = ex.load_model(trained)
+    model, meta = load_model(trained)
     assert meta["split"]["validation"] == ["ch000.wav", "ch005.wav"]
     assert meta["check"]["max_abs_diff"] < 1e-5
     assert meta["features"]["window"] == 8 and len(meta["features"]["fir"]["lo_q15"]) == 7
 
 
 def test_bits_from_export_agree_with_metrics(trained, data_dir):
-    from spikey_train.recordings import read_wav, to_codes
-    _, meta = ex.load_model(trained)
+    from spikey.recordings import read_wav, to_codes
+    _, meta = load_model(trained)
     total, n = 0.0, 0
     for name in meta["split"]["validation"]:
         c = to_codes(read_wav(data_dir / name).samples)
-        total += ex.file_bits_from_export(trained / "model.onnx", meta, c)
+        total += float_bits(trained, meta, c)
         n += len(c)
     assert total / n == pytest.approx(meta["metrics"]["validation"]["per_file"]["bits_per_sample"], rel=1e-4)
 
@@ -96,7 +97,7 @@ def test_joint_middleout_training_runs(data_dir, config, tmp_path):
     assert train.run(_args(data_dir, p, out)) == 0
     m = json.loads((out / "metrics.json").read_text())
     assert set(m["validation"]) == {"per_file", "joint"}
-    _, meta = ex.load_model(out)
+    _, meta = load_model(out)
     peers = np.array(meta["topology"]["peers"])
     assert peers.shape == (10, 2)
     assert all(p < i for i, row in enumerate(peers) for p in row if p >= 0)      # earlier channels only
@@ -115,3 +116,31 @@ def test_bad_inputs_give_one_line_errors(tmp_path, data_dir, config):
         train.run(_args(data_dir, bad, tmp_path / "o"))
     with pytest.raises(ValueError, match="not found"):
         train.run(_args(data_dir, tmp_path / "missing.yaml", tmp_path / "o"))
+
+
+def test_a_trained_model_is_compiled_for_the_codec(trained, data_dir, tmp_path):
+    """Training ends with codegen compile: spikey encode/decode take the output folder as
+    --model, and its identity is the reference compiler's."""
+    from codegen.reference.compile import compile_model
+    from spikey.cli import main
+    from spikey.learned import LearnedCodec
+
+    assert (trained / "compiled" / "compiled.json").is_file()
+    assert LearnedCodec(str(trained)).MODEL_ID == compile_model(trained).identity()
+    src = data_dir / "ch000.wav"
+    assert main(["encode", "--model", str(trained), str(src), str(tmp_path / "a.spk")]) == 0
+    assert main(["decode", "--model", str(trained), str(tmp_path / "a.spk"), str(tmp_path / "a.wav")]) == 0
+    assert (tmp_path / "a.wav").read_bytes() == src.read_bytes()
+
+
+def test_spikey_train_is_the_training_program(tmp_path):
+    """``spikey train`` runs ``python -m spikey_train`` in its place: its help, and a bad
+    data folder as one line with exit status 1."""
+    import subprocess
+    import sys
+    run = [sys.executable, "-m", "spikey.cli", "train"]
+    help_ = subprocess.run(run + ["--help"], capture_output=True, text=True)
+    assert help_.returncode == 0 and "--data" in help_.stdout and "default.yaml" in help_.stdout
+    bad = subprocess.run(run + ["--data", str(tmp_path / "nope"), "--out", str(tmp_path / "o")],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "not found" in bad.stderr

@@ -3,7 +3,7 @@ import struct
 import numpy as np
 import pytest
 
-from spikey_train.recordings import RecordingError, canonical_prefix, from_samples, parse_wav
+from spikey.recordings import RecordingError, canonical_prefix, from_samples, parse_wav
 
 from wavs import chunk, fmt_body, pcm16, riff
 

@@ -2,9 +2,9 @@
  * hil_codec.c - hardware-in-the-loop driver for the learned codec under QEMU.
  *
  * Reads `input.spk` from QEMU's working directory through semihosting, encodes it with
- * the frame API of spikey_codec.h exactly as the implant would, and streams the payload
+ * the frame API of spk_codec.h (generated) exactly as the implant would, and streams the payload
  * bytes to `payload.bin` frame by frame. The model's coder table (code edges, family)
- * comes from the generated `spk_hil_model.c` (codegen/hil_codec.py); the predictor from
+ * comes from the generated `spk_hil_model.c` (codegen/emit/tables.py); the predictor from
  * the generated spk_pred/spk_net sources.
  *
  * Input file (little-endian):
@@ -19,7 +19,7 @@
  *                 with t < length[c], in index order (spikey.learned's order); coded F
  *                 time steps at a time (a joint frame: F spk_codec_encode_step calls).
  * A file without the magic is one channel of raw codes, per-file, range coder, F =
- * SPK_HIL_FRAME (the form codegen/cycles.py's trace writes to `input.s16`); its stream is
+ * SPK_HIL_FRAME (the form codegen/measure/cycles.py's trace writes to `input.s16`); its stream is
  * not flushed (the payload lacks its last bytes), so that no codec function runs outside
  * the measured encode calls.
  *
@@ -34,7 +34,7 @@
  * bottom SPK_HIL_GUARD_WORDS of the main stack (painted at reset) are checked after
  * every frame: a hit ends the run with "SPIKEY error stack overflow" (exit 2).
  *
- * Console records (key=value, parsed by codegen/hil_codec.py):
+ * Console records (key=value, parsed by codegen/hil/qemu.py):
  *     SPIKEY calib overhead_ticks=.. overhead_insns=.. icount_shift=.. timer_hz=.. frame=..
  *     SPIKEY frame s=.. j=.. c=.. n=.. ticks=.. insns=..      (per-file: one per encode call;
  *                                                              joint: one per frame, c=0)
@@ -52,7 +52,7 @@
  * overflow the stack: the run must end with a status, not hang).
  */
 #include <stdint.h>
-#include "spikey_codec.h"
+#include "spk_codec.h"
 #include "semihost.h"
 #include "startup.h"
 #include "spikey_cpu.h"

@@ -28,7 +28,7 @@
  * timer load) - 1 (calibration), counted by hand from the disassembly. IT
  * instructions and skipped conditional instructions count as executed.
  *
- * Output (one record per line, key=value, parsed by codegen/cortex_m.py):
+ * Output (one record per line, key=value, parsed by codegen/hil/qemu.py):
  *     SPIKEY calib overhead_ticks=.. overhead_insns=.. icount_shift=.. timer_hz=..
  *     SPIKEY frame i=.. n=.. ticks=.. insns=..                (one per frame)
  *     SPIKEY total frames=.. samples=.. insns=.. worst_insns=.. worst_frame=..

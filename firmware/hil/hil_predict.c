@@ -5,12 +5,12 @@
  * semihosting, runs spk_pred_reset(x[0]) then spk_pred_step(x[t]) for every code,
  * and writes `pred.bin`: per sample, little-endian int16 L then int16 log2s_q8 (both
  * fit: L in [0, 1023], log2s_q8 in [SPK_PRED_LOG2S_MIN_Q8, SPK_PRED_LOG2S_MAX_Q8]).
- * The output equals codegen.predictor.Predictor.predict(codes) value for value.
+ * The output equals codegen.reference.predictor.Predictor.predict(codes) value for value.
  *
  * Instructions are counted as in hil_main.c (QEMU -icount + CMSDK timer around each
  * frame of SPK_HIL_FRAME steps, minus the cost of the timer reads).
  *
- * Output (parsed by codegen/build.py):
+ * Output (parsed by codegen/hil/predictor.py):
  *     SPIKEY calib overhead_ticks=.. overhead_insns=.. icount_shift=.. timer_hz=.. frame=..
  *     SPIKEY total samples=.. insns=.. worst_insns=.. state_bytes=.. step_stack=..
  *            stack_max=.. stack_size=..

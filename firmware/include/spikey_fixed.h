@@ -1,7 +1,7 @@
 /*
  * spikey_fixed.h -- the integer rules of Spikey's generated model code, one inline each.
  *
- * This header is the C spelling of docs/fixed-point.md; codegen/fixedpoint.py is the
+ * This header is the C spelling of docs/fixed-point.md; spikey/fixed.py is the
  * Python spelling (the reference). Every function here is bit-exact with its Python
  * twin named in its comment. Conventions:
  *
@@ -11,7 +11,7 @@
  *   - every other function is composed of these two and of exact integer arithmetic.
  *
  * No function here can overflow for the operands the generated code passes: the
- * quantiser's static range analysis (codegen/quantize.py) proves, for every legal input,
+ * quantiser's static range analysis (codegen/quant/quantize.py) proves, for every legal input,
  * that each accumulator (every partial sum, in any order) plus its rounding offset fits
  * the accumulator type; the per-function preconditions below are what it proves.
  *
@@ -65,23 +65,52 @@ typedef char spk_assert_asr64[(((int64_t)-3) >> 1) == (int64_t)-2 ? 1 : -1];
 
 /* --- rounding rule ------------------------------------------------------------------- */
 
+/* The rounding offset 2^(s-1), 0 for s == 0 (0 <= s <= 31): what spk_rshr32 adds before
+ * it shifts. Generated code that starts an accumulator at bias + this offset ends it with
+ * spk_rshr32_folded. Python: fixed.round_offset. */
+SPK_INLINE int32_t spk_round_offset32(int s)
+{
+    return (int32_t)(((uint32_t)1 << s) >> 1);
+}
+
+/* As spk_round_offset32 for int64 (0 <= s <= 63). */
+SPK_INLINE int64_t spk_round_offset64(int s)
+{
+    return (int64_t)(((uint64_t)1 << s) >> 1);
+}
+
 /* Rounding right shift, round half up: floor((x + 2^(s-1)) / 2^s); s == 0: x.
- * Python: fixedpoint.rshr. Precondition: 0 <= s <= 31 and x + 2^(s-1) fits int32
+ * Python: fixed.rshr. Precondition: 0 <= s <= 31 and x + 2^(s-1) fits int32
  * (proved by the range analysis). -5 >> 1 rounds to -2, -7 >> 1 to -3, 5 >> 1 to 3. */
 SPK_INLINE int32_t spk_rshr32(int32_t x, int s)
 {
-    return s > 0 ? (x + ((int32_t)1 << (s - 1))) >> s : x;
+    return (x + spk_round_offset32(s)) >> s;
 }
 
-/* As spk_rshr32 for int64: 0 <= s <= 63 and x + 2^(s-1) fits int64. Python: rshr. */
+/* As spk_rshr32 for int64: 0 <= s <= 63 and x + 2^(s-1) fits int64. Python: fixed.rshr. */
 SPK_INLINE int64_t spk_rshr64(int64_t x, int s)
 {
-    return s > 0 ? (x + ((int64_t)1 << (s - 1))) >> s : x;
+    return (x + spk_round_offset64(s)) >> s;
+}
+
+/* The same rounding shift of an accumulator whose start value already holds the offset
+ * spk_round_offset32(s) (the generated code folds it into a bias or a filter's start, so
+ * the sum of the terms is shifted directly): acc >> s == spk_rshr32(acc - offset, s).
+ * Precondition: 0 <= s <= 31; acc within the bound the range analysis proved. */
+SPK_INLINE int32_t spk_rshr32_folded(int32_t acc, int s)
+{
+    return acc >> s;
+}
+
+/* As spk_rshr32_folded for int64 (0 <= s <= 63). */
+SPK_INLINE int64_t spk_rshr64_folded(int64_t acc, int s)
+{
+    return acc >> s;
 }
 
 /* --- saturation rule ------------------------------------------------------------------ */
 
-/* Clamp an int32 to [-32768, 32767]. Python: fixedpoint.sat16. Any input is valid. */
+/* Clamp an int32 to [-32768, 32767]. Python: fixed.sat16. Any input is valid. */
 SPK_INLINE int16_t spk_sat16_32(int32_t x)
 {
 #if SPK_SAT
@@ -98,7 +127,7 @@ SPK_INLINE int16_t spk_sat16_32(int32_t x)
 #endif
 }
 
-/* Clamp an int64 to [-32768, 32767]. Python: fixedpoint.sat16. Any input is valid. */
+/* Clamp an int64 to [-32768, 32767]. Python: fixed.sat16. Any input is valid. */
 SPK_INLINE int16_t spk_sat16_64(int64_t x)
 {
     return (int16_t)(x < SPK_INT16_MIN ? SPK_INT16_MIN : (x > SPK_INT16_MAX ? SPK_INT16_MAX : x));
@@ -108,7 +137,7 @@ SPK_INLINE int16_t spk_sat16_64(int64_t x)
 
 /* int32 accumulator at scale 2^-(f_out + s) -> int16 at 2^-f_out.
  * s > 0: sat16(rshr(acc, s)); s <= 0: sat16(acc * 2^-s), done exactly in int64.
- * Python: fixedpoint.requant16. Precondition: as spk_rshr32 (s > 0), |acc| * 2^-s < 2^63. */
+ * Python: fixed.requant16. Precondition: as spk_rshr32 (s > 0), |acc| * 2^-s < 2^63. */
 SPK_INLINE int16_t spk_requant16_32(int32_t acc, int s)
 {
     if (s >= 0)
@@ -116,7 +145,7 @@ SPK_INLINE int16_t spk_requant16_32(int32_t acc, int s)
     return spk_sat16_64((int64_t)acc * ((int64_t)1 << -s));
 }
 
-/* As spk_requant16_32 for an int64 accumulator. Python: fixedpoint.requant16. */
+/* As spk_requant16_32 for an int64 accumulator. Python: fixed.requant16. */
 SPK_INLINE int16_t spk_requant16_64(int64_t acc, int s)
 {
     if (s >= 0)
@@ -133,14 +162,14 @@ SPK_INLINE int64_t spk_shl64(int64_t x, int k)
 
 /* --- element-wise ------------------------------------------------------------------------ */
 
-/* max(x, 0). Python: fixedpoint.relu. */
+/* max(x, 0). Python: fixed.relu. */
 SPK_INLINE int16_t spk_relu16(int16_t x)
 {
     return x > 0 ? x : 0;
 }
 
 /* rshr(a * b, s), the int16 x int16 product in int32 (|a * b| <= 2^30).
- * Precondition: 0 <= s <= 30. Python: fixedpoint.mul_rshr. */
+ * Precondition: 0 <= s <= 30. Python: fixed.mul_rshr. */
 SPK_INLINE int32_t spk_mul_rshr(int16_t a, int16_t b, int s)
 {
     return spk_rshr32((int32_t)a * (int32_t)b, s);
@@ -148,8 +177,8 @@ SPK_INLINE int32_t spk_mul_rshr(int16_t a, int16_t b, int s)
 
 /* Table function with linear interpolation: Q3.12 input -> int16 (Q0.15 for sigmoid and
  * tanh). u = x + 32768, k = u >> 8, r = u & 255, y = t[k] + rshr((t[k+1] - t[k]) * r, 8).
- * t has 257 knots at x = -8 + k/16 (emitted by codegen from fixedpoint.make_lut).
- * |t[k+1] - t[k]| * 255 < 2^25: no overflow. Python: fixedpoint.lut_interp. */
+ * t has 257 knots at x = -8 + k/16 (emitted by codegen from codegen.ops.lstm.make_lut).
+ * |t[k+1] - t[k]| * 255 < 2^25: no overflow. Python: fixed.lut_interp. */
 SPK_INLINE int16_t spk_lut_interp(const int16_t *t, int16_t x)
 {
     uint32_t u = (uint32_t)((int32_t)x + 32768);
@@ -172,7 +201,7 @@ SPK_INLINE int32_t spk__ld2(const int16_t *p)   /* two int16 as one word, p[0] i
 
 /* acc + sum_{i<n} x[i] * w[i], int16 weights, int32 accumulator. M4: SMLAD (two MACs per
  * instruction; an intermediate wrap is harmless because the final sum fits).
- * Python: fixedpoint.dot. */
+ * Python: fixed.dot. */
 SPK_INLINE int32_t spk_dot_s16_32(const int16_t *x, const int16_t *w, int n, int32_t acc)
 {
 #if SPK_DSP
@@ -185,7 +214,7 @@ SPK_INLINE int32_t spk_dot_s16_32(const int16_t *x, const int16_t *w, int n, int
 }
 
 /* acc + sum x[i] * w[i], int16 weights, int64 accumulator. M4: SMLALD.
- * Python: fixedpoint.dot. */
+ * Python: fixed.dot. */
 SPK_INLINE int64_t spk_dot_s16_64(const int16_t *x, const int16_t *w, int n, int64_t acc)
 {
 #if SPK_DSP
@@ -200,7 +229,7 @@ SPK_INLINE int64_t spk_dot_s16_64(const int16_t *x, const int16_t *w, int n, int
 /* int8 weights are stored interleaved in groups of four: w0 w2 w1 w3 (a trailing group of
  * fewer than four is stored in order). On the M4 one 32-bit load gives both pairs through
  * SXTB16 (bytes 0,2 -> w0,w1) and SXTB16 of the word rotated by 8 (bytes 1,3 -> w2,w3),
- * matching the natural order of x. codegen/cgen.py:interleave_s8 makes the layout. */
+ * matching the natural order of x. codegen.emit.cformat.interleave_s8 makes the layout. */
 #if SPK_DSP
 SPK_INLINE void spk__unpack_s8(const int8_t *w, int32_t *w01, int32_t *w23)
 {
@@ -220,7 +249,7 @@ SPK_INLINE void spk__unpack_s8(const int8_t *w, int32_t *w01, int32_t *w23)
 #endif
 
 /* acc + sum x[i] * w[i] for int8 weights in the interleaved layout, int32 accumulator.
- * Python: fixedpoint.dot (on the natural order). */
+ * Python: fixed.dot (on the natural order). */
 SPK_INLINE int32_t spk_dot_s8_32(const int16_t *x, const int8_t *w, int n, int32_t acc)
 {
     for (; n >= 4; n -= 4, x += 4, w += 4) {
@@ -241,7 +270,7 @@ SPK_INLINE int32_t spk_dot_s8_32(const int16_t *x, const int8_t *w, int n, int32
     return acc;
 }
 
-/* As spk_dot_s8_32 with an int64 accumulator. M4: SMLALD. Python: fixedpoint.dot. */
+/* As spk_dot_s8_32 with an int64 accumulator. M4: SMLALD. Python: fixed.dot. */
 SPK_INLINE int64_t spk_dot_s8_64(const int16_t *x, const int8_t *w, int n, int64_t acc)
 {
     for (; n >= 4; n -= 4, x += 4, w += 4) {
@@ -274,7 +303,7 @@ SPK_INLINE int64_t spk_dot_s8_64(const int16_t *x, const int8_t *w, int n, int64
  *
  * The generated code computes a block of output rows at once: each unit of inputs is loaded
  * once and used by every row of the block, whose accumulators stay in registers (CMSIS-NN
- * style). x (the inputs) and w (the block's weights, codegen.cgen.dense_layout; the bias,
+ * style). x (the inputs) and w (the block's weights, codegen.ops.dense.dense_layout; the bias,
  * holding the rounding offset, starts each accumulator) are read strictly in order through
  * advancing pointers, a unit of inputs at a time (spk_ldx2 / spk_ldx4), each unit feeding
  * one or two rows per step (spk_mac2x2 / 2x1 for int16 weights, spk_mac4x2 / 4x1 for
@@ -553,20 +582,20 @@ SPK_INLINE int16_t spk_sat16_relu_32(int32_t x)
 /* requant16 (then ReLU when relu != 0) of an accumulator whose start value already held
  * the rounding offset 2^(s-1) (the generated code folds it into the bias when s > 0):
  * s > 0: sat16(acc >> s) == requant16(acc - 2^(s-1), s); s <= 0: as spk_requant16_32.
- * Python: fixedpoint.requant16 (then relu). */
+ * Python: fixed.requant16 (then relu). */
 SPK_INLINE int16_t spk_requant16_b32(int32_t acc, int s, int relu)
 {
     if (s < 0) {
         int16_t y = spk_sat16_64((int64_t)acc * ((int64_t)1 << -s));
         return relu ? spk_relu16(y) : y;
     }
-    return relu ? spk_sat16_relu_32(acc >> s) : spk_sat16_32(acc >> s);
+    return relu ? spk_sat16_relu_32(spk_rshr32_folded(acc, s)) : spk_sat16_32(spk_rshr32_folded(acc, s));
 }
 
 /* As spk_requant16_b32 for an int64 accumulator. */
 SPK_INLINE int16_t spk_requant16_b64(int64_t acc, int s, int relu)
 {
-    int16_t y = s < 0 ? spk_sat16_64(acc * ((int64_t)1 << -s)) : spk_sat16_64(acc >> s);
+    int16_t y = s < 0 ? spk_sat16_64(acc * ((int64_t)1 << -s)) : spk_sat16_64(spk_rshr64_folded(acc, s));
     return relu ? spk_relu16(y) : y;
 }
 
@@ -574,7 +603,7 @@ SPK_INLINE int16_t spk_requant16_b64(int64_t acc, int s, int relu)
  * shifted value is narrowed exactly to int32 and saturated there (SSAT / USAT). */
 SPK_INLINE int16_t spk_requant16_b64n(int64_t acc, int s, int relu)
 {
-    return spk_requant16_b32((int32_t)(acc >> s), 0, relu);
+    return spk_requant16_b32((int32_t)spk_rshr64_folded(acc, s), 0, relu);
 }
 
 #endif /* SPIKEY_FIXED_H */

@@ -2,9 +2,9 @@
  * spikey_vec.h - 8-lane int32 vectors for the host build of the generated code (kernel
  * "columns"): the Dense layers' columns kernel and the predictor's input quantisation.
  *
- * The columns kernel (codegen.cgen) keeps 8 output rows of a layer in one vector
+ * The columns kernel (codegen.ops.dense) keeps 8 output rows of a layer in one vector
  * accumulator and adds one input pair at a time to all of them; spk_v8_quant16 quantises
- * 16 network inputs at once (codegen.cgen_predictor, predictor.c.j2).
+ * 16 network inputs at once (codegen.emit.predictor, predictor.c.j2).
  * With AVX2 (__AVX2__, e.g. -march=native on x86-64) a vector is one __m256i and
  * spk_v8_mac_pair is VPMADDWD + VPADDD; elsewhere it is a struct of 8 int32 and plain C.
  * Both paths compute the same integers: exact sums (docs/fixed-point.md section 4 bounds
@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include "spikey_fixed.h"
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -67,7 +68,7 @@ static inline spk_v8_t spk_v8_load(const int32_t *p)
  * acc[l] + x0 * w[2l] + x1 * w[2l+1] for the 8 lanes l, with xp = spk_v8_pair(x0, x1)
  * and w 16 int16 (8 lanes of one weight pair each). Each product is exact (|.| <= 2^30);
  * the sums are exact when the caller's range proof bounds every partial sum below 2^31
- * (codegen.quantize does for every int32 accumulator); VPMADDWD's own pair sum can only
+ * (codegen.quant.quantize does for every int32 accumulator); VPMADDWD's own pair sum can only
  * wrap at (-2^15)^2 * 2 = 2^31, which that proof also excludes.
  */
 static inline spk_v8_t spk_v8_mac_pair(spk_v8_t acc, int32_t xp, const int16_t *w)
@@ -99,9 +100,8 @@ static inline void spk_v8_pack16(spk_v8_t a, spk_v8_t b, int relu, int16_t *y)
 #else
     int l;
     for (l = 0; l < 16; l++) {
-        const int32_t v = l < 8 ? a.v[l] : b.v[l - 8];
-        const int32_t q = v > 32767 ? 32767 : (v < -32768 ? -32768 : v);
-        y[l] = (int16_t)(relu && q < 0 ? 0 : q);
+        const int16_t q = spk_sat16_32(l < 8 ? a.v[l] : b.v[l - 8]);
+        y[l] = relu ? spk_relu16(q) : q;
     }
 #endif
 }
@@ -196,10 +196,11 @@ static inline spk_v8_t spk_v8_put(spk_v8_t v, int lane, int32_t x)
 /*
  * The predictor's input quantisation (docs/fixed-point.md section 8) of 16 lanes
  * (a: lanes 0..7, b: 8..15), stored to y[0..15]:
- *   y[l] = sat16((v[l] * 2^f + off[l]) >> r[l]),  r[l] = (sh & m[l]) + k[l],  off[l] = 2^r[l] >> 1
- * that is sat16(rshr(v * 2^f, r)) with rounding half up. m[l] is -1 where the lane's shift
- * includes sh, else 0; f and every r[l] lie in [0, 30], and v * 2^f + off fits int32 for
- * every legal v (codegen.predictor.choose_f_in proves it), so nothing wraps.
+ *   y[l] = sat16(rshr(v[l] * 2^f, r[l])),  r[l] = (sh & m[l]) + k[l]
+ * (spk_rshr32 and spk_sat16_32 of spikey_fixed.h; the AVX2 path adds the same offset
+ * 2^r >> 1 and shifts, lane by lane). m[l] is -1 where the lane's shift includes sh, else
+ * 0; f and every r[l] lie in [0, 30], and v * 2^f + 2^(r-1) fits int32 for every legal v
+ * (codegen.reference.compile.choose_f_in proves it), so nothing wraps.
  */
 static inline void spk_v8_quant16(spk_v8_t a, spk_v8_t b, int f, int32_t sh, const int32_t *k, const int32_t *m,
                                   int16_t *y)
@@ -214,9 +215,8 @@ static inline void spk_v8_quant16(spk_v8_t a, spk_v8_t b, int f, int32_t sh, con
 #else
     int l;
     for (l = 0; l < 8; l++) {
-        const int32_t r0 = (sh & m[l]) + k[l], r1 = (sh & m[l + 8]) + k[l + 8];
-        a.v[l] = (a.v[l] * ((int32_t)1 << f) + (((int32_t)1 << r0) >> 1)) >> r0;
-        b.v[l] = (b.v[l] * ((int32_t)1 << f) + (((int32_t)1 << r1) >> 1)) >> r1;
+        a.v[l] = spk_rshr32(a.v[l] * ((int32_t)1 << f), (sh & m[l]) + k[l]);
+        b.v[l] = spk_rshr32(b.v[l] * ((int32_t)1 << f), (sh & m[l + 8]) + k[l + 8]);
     }
     spk_v8_pack16(a, b, 0, y);
 #endif

@@ -56,7 +56,7 @@ spk_status_t spk_baseline_decode(spk_baseline_state_t *s, spk_bitreader_t *br, i
 /*
  * int16 sample -> 10-bit ADC code: (v + 32768) >> 6. Total (every int16 has a
  * code), result in [0, 1024). Computed in uint32: no overflow.
- * Mirror: spikey_train.recordings.adc.to_codes.
+ * Mirror: spikey.recordings.adc.to_codes.
  */
 static inline uint32_t spk_adc_to_code(int16_t v)
 {
@@ -70,7 +70,7 @@ static inline uint32_t spk_adc_to_code(int16_t v)
  * Range: code in [0, 1024) (higher bits are ignored); result in [-32768, 32767].
  * 65535 * 511 + 1020 < 2^26: no overflow. spk_adc_to_code(spk_adc_from_code(k)) == k
  * for all 1024 codes (checked by tests/test_firmware_host.py against
- * spikey_train.recordings.adc.GRID).
+ * spikey.recordings.adc.GRID).
  */
 int16_t spk_adc_from_code(uint32_t code);
 

@@ -1,32 +1,7 @@
-"""A 32-bit range coder (LZMA-style: carry propagation through a cached byte and a count
-of pending 0xff bytes) coding each code x[t] with the model's integer CDF.
-
-State: ``low`` (33 bits: bit 32 is the carry), ``range`` (32 bits, kept >= 2**24),
-``cache`` (the last byte not yet output) and ``pending`` (0xff bytes after it). The
-spec (docs/coders.md §2):
-
-    encode(c_lo, c_hi):  r = range >> P;  low += r * c_lo;  range = r * (c_hi - c_lo)
-                         while range < 2**24: range <<= 8; shift_low()
-    shift_low():         if low < 0xff000000 or low >= 2**32:
-                             carry = low >> 32
-                             if not first: output cache + carry
-                             output (0xff + carry) & 0xff, pending times
-                             pending = 0; cache = (low >> 24) & 0xff
-                         else: pending += 1
-                         low = (low << 8) & 0xffffffff
-    finish():            shift_low() 5 times
-
-The first shift_low's cached byte is always 0 and never carried into (low + range never
-exceeds 2**32 at the start), so it is not written: the payload is exactly one byte per
-normalisation shift plus 4. x[0] is coded as a uniform 10-bit symbol
-(c_lo = x0 << (P - 10), frequency 2**(P - 10)), every later x[t] with the model CDF
-(c_lo, c_hi) = (C(x), C(x+1)).
-
-Decoder: ``code`` = the first 4 bytes (big-endian); per symbol r = range >> P,
-target = code // r (a target >= 2**P means a corrupt stream), find x, code -= r * C(x),
-range = r * (C(x+1) - C(x)), then while range < 2**24: range <<= 8,
-code = (code << 8) | next byte. Reading past the payload's end (bytes read as 0) is
-detected by finish(); a valid payload is consumed exactly.
+"""A 32-bit range coder (LZMA-style carry propagation through a cached byte and a count
+of pending 0xff bytes) coding each code x[t] with the model's integer CDF: the Python
+reference of docs/coders.md section 2, which is the specification (encoder and decoder
+state, normalisation, the first symbol, the end of the stream, corrupt-stream checks).
 """
 from __future__ import annotations
 

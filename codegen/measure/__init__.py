@@ -1,0 +1,1 @@
+"""Measurement of a firmware build: memory, stack, instructions (QEMU -icount) and the cycle model."""

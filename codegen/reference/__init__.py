@@ -1,0 +1,1 @@
+"""The integer reference: the interpreter of the integer IR, the predictor around it (the specification the generated C must match bit for bit), the compile pipeline, the model identity, and the reference codec."""
