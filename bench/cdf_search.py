@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from spikey import firmware  # noqa: E402
 from spikey import native as cffi_module  # noqa: E402
 
-DATA = Path("/work/shared/data/neuralink-dev")
+DATA = ROOT.parent / "shared" / "data" / "neuralink-dev"   # the dev recordings beside the repository
 FILES = ("model_cdf.c", "model_cdf.h", "model_cdf_tables.h", "range_coder.c", "range_coder.h")
 FIRMWARE = firmware.root()
 
@@ -181,8 +181,8 @@ def best_time(fn, reps: int) -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--files", type=int, default=3)
-    ap.add_argument("--reps", type=int, default=15)
+    ap.add_argument("--files", type=int, default=3, help="the default model's first N validation files (default 3)")
+    ap.add_argument("--reps", type=int, default=15, help="timing repetitions; the best counts (default 15)")
     ap.add_argument("--baseline", default=None, help="also time the coder sources of this git revision")
     ap.add_argument("--cache", default="/tmp/spikey_cdf_search_data.npz",
                     help="predictions cache (.npz; '' to disable)")

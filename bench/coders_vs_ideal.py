@@ -35,10 +35,10 @@ from spikey.coders.ideal import log_mass  # noqa: E402
 from spikey.coders.model_cdf import LOG2S_MAX, LOG2S_MIN, edges_from_meta  # noqa: E402
 from spikey.coders.registry import coders_for_model, decode_all  # noqa: E402
 from spikey.coders.rice_coders import residual_u  # noqa: E402
-from spikey.model.files import resolve  # noqa: E402
+from spikey.model.files import describe, resolve  # noqa: E402
 from spikey.recordings import read_wav, to_codes  # noqa: E402
 
-DATA = Path("/work/shared/data/neuralink-dev")
+DATA = ROOT.parent / "shared" / "data" / "neuralink-dev"   # the dev recordings beside the repository
 
 
 def predictions(model_dir: Path, meta: dict, codes: np.ndarray):
@@ -71,8 +71,9 @@ def ideal_bits(meta, x, L, log2_s) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=None, help="a model directory or a bundled model's name (default: default)")
-    ap.add_argument("--files", type=int, default=3)
-    ap.add_argument("--out", default=str(ROOT / "bench/results/coders"))
+    ap.add_argument("--files", type=int, default=3, help="the model's first N validation files (default 3)")
+    ap.add_argument("--data", type=Path, default=DATA, help=f"folder of the recordings (default {DATA})")
+    ap.add_argument("--out", default=str(ROOT / "bench/results/coders"), help="where the JSON and Markdown go")
     args = ap.parse_args(argv)
     model_dir = resolve(args.model)
     meta = json.loads((model_dir / "model.json").read_text())
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
         hc = None
     rows = []
     for name in meta["split"]["validation"][:args.files]:
-        codes = to_codes(read_wav(DATA / name).samples)
+        codes = to_codes(read_wav(args.data / name).samples)
         x, L, log2_s, ls_q8 = predictions(model_dir, meta, codes)
         n = len(x)
         row = {"file": name, "samples": n,
@@ -132,7 +133,7 @@ def main(argv=None) -> int:
            for k in ["ideal_float", "ideal_q8", *names]}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "coders_vs_ideal.json").write_text(json.dumps({"model": str(model_dir), "rows": rows, "total": tot},
+    (out / "coders_vs_ideal.json").write_text(json.dumps({"model": describe(model_dir), "rows": rows, "total": tot},
                                                          indent=1))
     lines = ["# Entropy coders vs the ideal (default model, validation files)", "",
              "bits/sample (x[0] included); overhead relative to the float model's -log2 P.", "",

@@ -9,7 +9,7 @@ Python reference's byte for byte, and writes
 
 Instructions are executed guest instructions of the spk_baseline_encode call (see
 firmware/hil/hil_main.c for how the CMSDK timer under -icount counts them). They are not
-cycles: a cycle figure needs a cycle model on top (design.md §5).
+cycles: a cycle figure needs a cycle model on top (codegen/measure/cycles.py).
 
     python bench/instructions_baseline.py                  # 5 files, cortex-m4
     python bench/instructions_baseline.py --files 150 --target cortex-m3
@@ -39,7 +39,7 @@ from spikey.recordings import read_wav, to_codes  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "neuralink-dev"
 OUT = REPO / "bench" / "results"
-DESIGN_ESTIMATE = 45   # design.md: integer first difference + adaptive Rice, instructions/sample
+DESIGN_ESTIMATE = 45   # the project's estimate before measuring: integer first difference + adaptive Rice, instructions/sample
 
 
 def measure(files, target, frame, workdir, progress=True):
@@ -108,7 +108,7 @@ def render_md(summary, rows, tools):
         f"| instructions / sample, mean | {s['insns_per_sample_mean']:.2f} |",
         f"| worst frame, instructions | {s['worst_frame_insns']} |",
         f"| worst full frame, instructions / sample | {s['worst_frame_insns_per_sample']:.2f} |",
-        f"| design.md estimate, instructions / sample | ~{s['design_estimate_insns_per_sample']} |",
+        f"| estimate before measuring, instructions / sample | ~{s['design_estimate_insns_per_sample']} |",
         f"| ratio (WAV bytes / container bytes) | {s['ratio_container']:.3f} |",
         f"| ratio (WAV bytes / payload bytes) | {s['ratio_payload_only']:.3f} |",
         f"| codec flash (bitstream + rice + baseline objects) | {s['codec_flash_bytes']} B |",

@@ -13,7 +13,7 @@ the issue, not measured here.
 
 Writes bench/results/ladder.json and docs/results-ladder.png. Its section of
 docs/results.md is ``section(res)``; the document itself is written by bench/results.py
-(``python bench/results.py --ladder`` measures the ladder through ``measure_ladder``).
+(``python bench/results.py --only ladder`` measures the ladder through ``measure_ladder``).
 The ladder models live in .cache/model-runs (not in git): ``python bench/model_figures.py
 --train-missing`` trains them.
 
@@ -289,7 +289,7 @@ def main(argv=None) -> int:
         print(f"ladder: wrote {OUT_PNG}", file=sys.stderr)
         return 0
     measure_ladder(model_dirs(args.models), args.hil_files, args.ratio_files, args.data)
-    print("ladder: `python bench/results.py --codecs-from-json` puts it into docs/results.md")
+    print("ladder: `python bench/results.py --from-json` puts it into docs/results.md and the README")
     return 0
 
 

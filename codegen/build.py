@@ -40,7 +40,7 @@ import numpy as np
 from spikey.codec import joint_peers
 from spikey.errors import CodecError
 from spikey.learned import LearnedCodec
-from spikey.model.files import bundled_names, read_meta, resolve
+from spikey.model.files import bundled_names, describe, read_meta, resolve
 from spikey.recordings import synth, to_codes
 from spikey.recordings.synth import SAMPLE_RATE
 
@@ -297,7 +297,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     name = meta.get("name", model_dir.name)
     out = Path(out_dir) if out_dir is not None else Path("build") / f"{name}-{target}"
     claim_out(out)
-    log(f"codegen: model {name} from {model_dir}")
+    log(f"codegen: model {name} from {describe(model_dir)}")
     log(f"codegen: calibrating on {CALIBRATION}")
     pred = compile_model(model_dir, weight_bits={"int8": 8, "int16": 16}[weights], per_channel=per_channel)
     ident = pred.identity().hex()
@@ -315,7 +315,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     log(f"codegen: bits/sample float {q['float_bits_per_sample']:.5f}, integer {q['integer_bits_per_sample']:.5f} "
         f"({q['loss_percent']:+.4f} %)")
 
-    info = {"schema": SCHEMA, "status": "done", "model": name, "model_dir": str(model_dir), "target": target,
+    info = {"schema": SCHEMA, "status": "done", "model": name, "model_dir": describe(model_dir), "target": target,
             "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
             "input_frac": pred.f_in, "output_frac": pred.f_out, "log2s_q8_range": [pred.log2s_min_q8, 2560],
             "fir_levels": [{"spacing": lv.spacing, "acc_bits": lv.acc_bits, "acc_bound": lv.acc_bound}

@@ -41,6 +41,13 @@ def resolve(model=None) -> Path:
                      f"{', '.join(bundled_names())})")
 
 
+def describe(model_dir) -> str:
+    """How reports name a model folder: ``spikey/models/<name>`` for a bundled one (the same
+    on every machine), else the path as given."""
+    d = Path(model_dir)
+    return f"spikey/models/{d.name}" if d.resolve().parent == BUNDLED.resolve() else str(d)
+
+
 def sha256_file(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
