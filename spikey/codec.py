@@ -95,6 +95,8 @@ def decode_channels(data: bytes, model=None, learned=None) -> list:
     """Every channel of a stream as (name, WAV bytes). ``learned``: coder name -> the
     learned codec to decode with (default: the runtime's, of ``model``)."""
     s = container.unpack(data)
+    if s.mode != container.LOSSLESS:
+        raise CodecError(f"bitstream is {container.MODES[s.mode]}; this decoder reads lossless streams")
     codec = _codec_for(s, learned or learned_codec(model))
     lengths = [c.samples for c in s.channels]
     if s.frame == 0 and len(lengths) == 1 and hasattr(codec, "decode_codes"):

@@ -7,6 +7,9 @@ Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstrea
     codec        u8        1 = baseline; 2..5 = the learned model with coder
                            rice_fixed, rice_scaled, range, huffman_prior
     model id     8 bytes   identity of the integer codec (model and coder semantics)
+    mode         u8        0 = lossless, 1 = near-lossless, 2 = events (MODES)
+    mode params  varint length + bytes: the mode's own parameters (empty for lossless;
+                           each mode defines and checks its own, docs/bitstream.md)
     channels     varint
     frame        varint    joint streams: samples per channel per frame (the implant's packet),
                            coded time-major: each time step's channels in index order;
@@ -37,7 +40,10 @@ import numpy as np
 from .errors import CodecError
 
 MAGIC = b"SPKY"
-CONTAINER_VERSION = 2
+CONTAINER_VERSION = 3
+LOSSLESS, NEAR_LOSSLESS, EVENTS = 0, 1, 2
+MODES = {LOSSLESS: "lossless", NEAR_LOSSLESS: "near-lossless", EVENTS: "events"}
+MAX_MODE_PARAMS = 256
 MAX_PEERS = 64
 HEADER_CANONICAL, HEADER_VERBATIM = 0, 1
 
@@ -62,6 +68,8 @@ class Stream:
     payload: bytes
     frame: int = 0
     peers: np.ndarray | None = None      # joint streams: (channels, K) int64, -1 = none
+    mode: int = LOSSLESS
+    mode_params: bytes = b""
     version: int = field(default=CONTAINER_VERSION)
 
 
@@ -118,6 +126,7 @@ def _pack_channel(c: Channel) -> bytes:
 def pack(s: Stream) -> bytes:
     out = bytearray(MAGIC)
     out += struct.pack("<BB", s.version, s.codec) + s.model_id
+    out += struct.pack("<B", s.mode) + _varint(len(s.mode_params)) + s.mode_params
     out += _varint(len(s.channels)) + _varint(s.frame)
     if s.frame:
         peers = np.zeros((len(s.channels), 0), np.int64) if s.peers is None else np.asarray(s.peers, np.int64)
@@ -167,11 +176,18 @@ def unpack(data: bytes) -> Stream:
         raise CodecError("truncated bitstream")
     if data[4] != CONTAINER_VERSION:
         raise CodecError(f"bitstream is container version {data[4]}; this spikey reads version {CONTAINER_VERSION}")
-    if len(data) < 18 or struct.unpack("<I", data[-4:])[0] != zlib.crc32(data[:-4]):
+    if len(data) < 20 or struct.unpack("<I", data[-4:])[0] != zlib.crc32(data[:-4]):
         raise CodecError("corrupt or truncated bitstream (CRC mismatch)")
     r = _Reader(data[:-4], 5)
     codec = r.take(1)[0]
     model_id = r.take(8)
+    mode = r.take(1)[0]
+    if mode not in MODES:
+        raise CodecError(f"corrupt bitstream: unknown mode {mode}")
+    n_params = r.varint()
+    if n_params > MAX_MODE_PARAMS:
+        raise CodecError(f"corrupt bitstream: {n_params} bytes of mode parameters (at most {MAX_MODE_PARAMS})")
+    mode_params = r.take(n_params)
     n_channels, frame = r.varint(), r.varint()
     if n_channels > len(data):
         raise CodecError("corrupt bitstream: more channels than bytes")
@@ -187,4 +203,4 @@ def unpack(data: bytes) -> Stream:
     payload = r.take(r.varint())
     if r.pos != len(r.data):
         raise CodecError("corrupt bitstream: trailing bytes")
-    return Stream(codec, model_id, channels, payload, frame, peers)
+    return Stream(codec, model_id, channels, payload, frame, peers, mode, mode_params)

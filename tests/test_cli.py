@@ -82,7 +82,7 @@ def test_decode_refuses_bad_bitstreams(tmp_path, wav, capsys, damage, message):
 
 
 def test_decode_leaves_an_existing_output_untouched_on_failure(tmp_path, capsys):
-    (tmp_path / "bad.spk").write_bytes(b"SPKY\x02garbage-garbage-garbage")
+    (tmp_path / "bad.spk").write_bytes(b"SPKY\x03garbage-garbage-garbage")
     (tmp_path / "out.wav").write_bytes(b"keep me")
     code, err = run(capsys, "decode", tmp_path / "bad.spk", tmp_path / "out.wav")
     assert_refused(code, err, "CRC mismatch", tmp_path, ["bad.spk", "out.wav"])

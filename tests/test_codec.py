@@ -54,12 +54,13 @@ def test_container_overhead_is_small_for_a_canonical_recording():
     rec = from_samples(random_walk(1000), 19531)
     stream = encode_recording(rec)
     payload = baseline.encode_codes(np.asarray((rec.samples.astype(int) + 32768) >> 6))
-    # magic 4, version 1, codec 1, model id 8, channels 1, frame 1, name 1, samples 2,
+    # magic 4, version 1, codec 1, model id 8, mode 1, mode params 1, channels 1, frame 1, name 1, samples 2,
     # rate 3, header kind 1, escapes 1, wav crc 4, payload length 2, crc 4
-    assert len(stream) - len(payload) == 34
+    assert len(stream) - len(payload) == 36
     s = container.unpack(stream)
     c = s.channels[0]
     assert (len(s.channels), s.frame, c.name, c.samples, c.sample_rate, c.prefix) == (1, 0, "", 1000, 19531, None)
+    assert (s.mode, s.mode_params) == (container.LOSSLESS, b"")
 
 
 def test_off_grid_samples_escape_cheaply():
@@ -103,7 +104,7 @@ def test_truncated_stream_is_refused(stream):
 
 def test_other_version_is_refused(stream):
     other = stream[:4] + bytes([1]) + stream[5:]
-    with pytest.raises(CodecError, match="container version 1; this spikey reads version 2"):
+    with pytest.raises(CodecError, match="container version 1; this spikey reads version 3"):
         decode_stream(other)
 
 
@@ -138,3 +139,20 @@ def test_baseline_cost_on_a_uniform_random_walk():
     samples = from_codes((512 + np.cumsum(steps)) % 1024)
     payload = len(container.unpack(encode_recording(from_samples(samples, 19531))).payload)
     assert 3.25 < payload * 8 / 50000 < 3.33
+
+
+def test_unknown_mode_is_refused(stream):
+    with pytest.raises(CodecError, match="unknown mode 9"):
+        decode_stream(recrc(stream[:14] + bytes([9]) + stream[15:-4]))
+
+
+def test_mode_params_are_bounded(stream):
+    with pytest.raises(CodecError, match="bytes of mode parameters"):
+        decode_stream(recrc(stream[:15] + bytes([0x81, 0x02]) + stream[16:-4]))
+
+
+def test_a_lossless_decoder_refuses_another_mode(stream):
+    s = container.unpack(stream)
+    s.mode, s.mode_params = container.NEAR_LOSSLESS, bytes([2])
+    with pytest.raises(CodecError, match="bitstream is near-lossless"):
+        decode_stream(container.pack(s))

@@ -88,7 +88,7 @@ def test_container_carries_the_peers():
     recs = {f"ch{i}.wav": from_samples(x[i], 19531) for i in range(3)}
     stream = encode_joint(recs, reference(MIDDLEOUT), 64)
     s = container.unpack(stream)
-    assert s.version == 2 and s.peers.shape == (3, 4)
+    assert s.version == 3 and s.peers.shape == (3, 4)
     assert np.array_equal(s.peers, joint_peers([to_codes(x[i]) for i in range(3)], 4, 19531))
     assert set(s.peers[:, :2].reshape(-1).tolist()) <= {0, 1, 2} and (s.peers[:, 2:] == -1).all()
     decoded = dict(decode_channels(stream, model=MIDDLEOUT, learned=reference_decoder(MIDDLEOUT)))
