@@ -95,8 +95,8 @@ def test_container_carries_the_peers():
     assert decoded == {n: r.to_bytes() for n, r in recs.items()}
     # a peer index past the last channel is refused (CRC fixed up so that the field is reached)
     bad = bytearray(stream[:-4])
-    assert bad[14:17] == bytes([3, 64, 4])           # channels, frame, K after magic, version, codec, id
-    bad[17] = 9                                      # channel 0's first slot: peer 8 of 3
+    assert bad[16:19] == bytes([3, 64, 4])           # channels, frame, K after magic, version, codec, id, mode, params
+    bad[19] = 9                                      # channel 0's first slot: peer 8 of 3
     with pytest.raises(CodecError, match="peer index past the last channel"):
         container.unpack(bytes(bad) + struct.pack("<I", zlib.crc32(bytes(bad))))
 
