@@ -181,8 +181,8 @@ def write_markdown(path: Path, fl, res: dict, shipped, peer_r, names, val_idx, a
     L.append(_row("first difference + ideal static coder per file (the floor; its table is not charged)", fl, ref))
     L.append(_row("**default model, per file** (MiddleOut off)", d["per_file"], ref))
     if shipped:
-        L.append(_row(f"default model, per file, from the shipped `model.onnx` + `model.json` "
-                      f"(ReferenceEvaluator)", shipped, ref))
+        L.append(_row("default model, per file, from the shipped `model.onnx` + `model.json` "
+                      "(ReferenceEvaluator)", shipped, ref))
     for name, label in JOINT:
         if name in res:
             L.append(_row(f"{name}: joint mode ({label})", res[name]["joint"], ref))

@@ -486,7 +486,7 @@ def readme_model(default_meta: dict, middleout_meta: dict, ladder_res: dict) -> 
                  f"{mo_pf['bits_per_sample']:.4f} with its messages off ({100 * gain:.2f} % fewer), and "
                  f"{pf['bits_per_sample']:.4f} for the default per file.")
     lines.append(text)
-    lines.append(f"Figures from the models' `model.json` and `bench/results/ladder.json`; every model in "
+    lines.append("Figures from the models' `model.json` and `bench/results/ladder.json`; every model in "
                  "[docs/models.md](docs/models.md).")
     return "\n".join(lines) + "\n"
 

@@ -159,7 +159,8 @@ def test_arithmetic_rules(hb):
     for _ in range(200):
         x, y = (int(v) for v in rng.integers(0, 2**32, 2))
         acc = int(rng.integers(-(2**31), 2**31))
-        s16 = lambda w: (w & 0xFFFF) - ((w & 0x8000) << 1)
+        def s16(w):
+            return (w & 0xFFFF) - ((w & 0x8000) << 1)
         want = acc + s16(x) * s16(y) + s16(x >> 16) * s16(y >> 16)
         want = (want + 2**31) % 2**32 - 2**31
         assert lib.spk_cpu_smlad(x, y, acc) == want
