@@ -1,0 +1,113 @@
+/*
+ * spikey_mve.h - the Helium (M-profile Vector Extension, Armv8.1-M: Cortex-M55) kernels of
+ * the generated Dense layers: a vector of 8 int16 inputs and its dot product with 8 weights
+ * of one row, added to a scalar accumulator ("mve" kernel, codegen.ops.dense; which core
+ * uses it: codegen.target.kernels).
+ *
+ * With __ARM_FEATURE_MVE (gcc -mcpu=cortex-m55) a vector is one int16x8_t Q register and a
+ * dot product is one VMLADAVA (int32 accumulator) or VMLALDAVA (int64), int8 weights widened
+ * by the load (VLDRB.S16); elsewhere a vector is a struct of 8 int16 and the sums are plain
+ * C. Both compute the same integers: every product is exact (|.| <= 2^30) and the caller's
+ * range proof (codegen.quant.quantize, docs/fixed-point.md section 4) bounds every partial
+ * sum, in any order, below the accumulator's range, so no sum wraps; the instruction's
+ * modulo-2^32 (VMLADAVA) accumulation then equals the true sum. Like spikey_cpu.h and
+ * spikey_vec.h, this is a place where target intrinsics are mapped.
+ */
+#ifndef SPIKEY_MVE_H
+#define SPIKEY_MVE_H
+
+#include <stdint.h>
+
+#if defined(__ARM_FEATURE_MVE) && !defined(SPK_NO_DSP)
+#include <arm_mve.h>
+#define SPK_MVE 1
+typedef int16x8_t spk_mve_x8_t;
+#else
+#define SPK_MVE 0
+typedef struct { int16_t v[8]; } spk_mve_x8_t;
+#endif
+
+/* x[0..7] as one vector (no alignment beyond int16 needed). */
+static inline spk_mve_x8_t spk_mve_ldx8(const int16_t *x)
+{
+#if SPK_MVE
+    return vldrhq_s16(x);
+#else
+    spk_mve_x8_t r;
+    int l;
+    for (l = 0; l < 8; l++)
+        r.v[l] = x[l];
+    return r;
+#endif
+}
+
+/* x[0..n-1] and 8 - n zero lanes, 1 <= n <= 7: a predicated load (VCTP16 + VLDRH with
+ * zeroing), so nothing past x[n - 1] is read. */
+static inline spk_mve_x8_t spk_mve_ldx8_tail(const int16_t *x, uint32_t n)
+{
+#if SPK_MVE
+    return vldrhq_z_s16(x, vctp16q(n));
+#else
+    spk_mve_x8_t r;
+    uint32_t l;
+    for (l = 0; l < 8u; l++)
+        r.v[l] = l < n ? x[l] : 0;
+    return r;
+#endif
+}
+
+/* acc + sum_{l<8} x[l] * w[l], int16 weights, int32 accumulator. M55: VLDRH, VMLADAVA.S16.
+ * Exact when the caller proved every partial sum fits int32. */
+static inline int32_t spk_mve_mac8_s16_32(int32_t acc, spk_mve_x8_t x, const int16_t *w)
+{
+#if SPK_MVE
+    return vmladavaq_s16(acc, x, vldrhq_s16(w));
+#else
+    int l;
+    for (l = 0; l < 8; l++)
+        acc += (int32_t)x.v[l] * w[l];
+    return acc;
+#endif
+}
+
+/* As spk_mve_mac8_s16_32 with an int64 accumulator. M55: VLDRH, VMLALDAVA.S16. */
+static inline int64_t spk_mve_mac8_s16_64(int64_t acc, spk_mve_x8_t x, const int16_t *w)
+{
+#if SPK_MVE
+    return vmlaldavaq_s16(acc, x, vldrhq_s16(w));
+#else
+    int l;
+    for (l = 0; l < 8; l++)
+        acc += (int64_t)x.v[l] * w[l];
+    return acc;
+#endif
+}
+
+/* As spk_mve_mac8_s16_32 with int8 weights, sign-extended by the load. M55: VLDRB.S16,
+ * VMLADAVA.S16. */
+static inline int32_t spk_mve_mac8_s8_32(int32_t acc, spk_mve_x8_t x, const int8_t *w)
+{
+#if SPK_MVE
+    return vmladavaq_s16(acc, x, vldrbq_s16(w));
+#else
+    int l;
+    for (l = 0; l < 8; l++)
+        acc += (int32_t)x.v[l] * w[l];
+    return acc;
+#endif
+}
+
+/* As spk_mve_mac8_s8_32 with an int64 accumulator. M55: VLDRB.S16, VMLALDAVA.S16. */
+static inline int64_t spk_mve_mac8_s8_64(int64_t acc, spk_mve_x8_t x, const int8_t *w)
+{
+#if SPK_MVE
+    return vmlaldavaq_s16(acc, x, vldrbq_s16(w));
+#else
+    int l;
+    for (l = 0; l < 8; l++)
+        acc += (int64_t)x.v[l] * w[l];
+    return acc;
+#endif
+}
+
+#endif /* SPIKEY_MVE_H */
