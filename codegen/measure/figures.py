@@ -113,7 +113,8 @@ def measure_elf_build(elf_build, recordings, data_description: str, *, name: str
         samples_total = sum(r["samples"] for r in rows)
         insns_total = sum(r["insns"] for r in rows)
         n_files = len(rows)
-        how_q = (f"QEMU {target.qemu_machine} -icount shift={elf_build.icount_shift}, {'SysTick' if target.timer == 'systick' else 'CMSDK timer'} around each "
+        timer = "SysTick" if target.timer == "systick" else "CMSDK timer"
+        how_q = (f"QEMU {target.qemu_machine} -icount shift={elf_build.icount_shift}, {timer} around each "
                  f"{frame}-sample encode call, {n_files} recordings, {samples_total:,} samples")
         figs["insns_per_sample"] = _m(insns_total / samples_total, "insn", how_q + "; total instructions / samples")
         worst = max(r["worst_frame_insns"] for r in rows)
@@ -127,8 +128,8 @@ def measure_elf_build(elf_build, recordings, data_description: str, *, name: str
                                        "16-bit samples / firmware payload bits (data only, challenge rule)")
         try:
             if not trace_frames:
-                raise BuildError(f"no cycle model for {target.name}: codegen/measure/cycles.py prices Cortex-M4 TRM "
-                                 "timings only, so cycles are not estimated for this core")
+                raise BuildError(f"no cycle model for {target.name}: codegen/measure/cycles.py has Cortex-M4 "
+                                 "timings only")
             cm = measure_cycles(elf_build, slices, root=root, wait_states=wait_states, workdir=work / "trace")
         except BuildError as e:
             cm = None

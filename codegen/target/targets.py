@@ -56,7 +56,8 @@ class Target:
 
     @property
     def c_defines(self) -> tuple[str, ...]:
-        timer = ("-DSPK_TIMER_SYSTICK=1",) if self.timer == "systick" else (f"-DSPK_TIMER_BASE=0x{self.timer_base:08x}u",)
+        timer = (("-DSPK_TIMER_SYSTICK=1",) if self.timer == "systick"
+                 else (f"-DSPK_TIMER_BASE=0x{self.timer_base:08x}u",))
         return (*timer, f"-DSPK_TIMER_HZ={self.timer_hz}u", f"-DSPK_N_IRQ={self.n_irq}") \
             + tuple(f"-D{d}" for d in self.defines)
 
