@@ -252,8 +252,11 @@ def mve_layout(w: np.ndarray) -> np.ndarray:
 
 
 def _mve_kernel(node: QDense, n_in: int) -> dict:
-    """Template data of the MVE kernel: the padded weights and the input chunks (the last
-    one predicated to the ``n_in % 8`` inputs it holds)."""
+    """Template data of the MVE kernel: the padded weights (read in order, one row after the
+    other) and the input chunks (the last one predicated to the ``n_in % 8`` inputs it
+    holds). Two rows per iteration measured little better on the M55 (16 of 1104
+    instructions/sample, before the asm dot products): the loop is bound by its loads and
+    dot products."""
     lay = mve_layout(node.w)
     chunks = [dict(k=k, at=k * MVE_LANES, n=min(MVE_LANES, n_in - k * MVE_LANES))
               for k in range(-(-n_in // MVE_LANES))]

@@ -6,7 +6,8 @@
  *
  * With __ARM_FEATURE_MVE (gcc -mcpu=cortex-m55) a vector is one int16x8_t Q register and a
  * dot product is one VMLADAVA (int32 accumulator) or VMLALDAVA (int64), int8 weights widened
- * by the load (VLDRB.S16); elsewhere a vector is a struct of 8 int16 and the sums are plain
+ * by the load (VLDRB.S16); with GCC the int32 ones are an asm block of the post-incremented
+ * load and the dot product (2 instructions; the intrinsics compile to 4 with GCC 12); elsewhere a vector is a struct of 8 int16 and the sums are plain
  * C. Both compute the same integers: every product is exact (|.| <= 2^30) and the caller's
  * range proof (codegen.quant.quantize, docs/fixed-point.md section 4) bounds every partial
  * sum, in any order, below the accumulator's range, so no sum wraps; the instruction's
@@ -56,58 +57,81 @@ static inline spk_mve_x8_t spk_mve_ldx8_tail(const int16_t *x, uint32_t n)
 #endif
 }
 
-/* acc + sum_{l<8} x[l] * w[l], int16 weights, int32 accumulator. M55: VLDRH, VMLADAVA.S16.
- * Exact when the caller proved every partial sum fits int32. */
-static inline int32_t spk_mve_mac8_s16_32(int32_t acc, spk_mve_x8_t x, const int16_t *w)
+/*
+ * acc + sum_{l<8} x[l] * (*w)[l], then *w += 8: the next 8 weights of the row (the weights
+ * are read in order through the advancing pointer, so each load is one post-incremented
+ * VLDRH / VLDRB). Exact when the caller proved every partial sum fits the accumulator.
+ */
+
+/* int16 weights, int32 accumulator. M55: VLDRH, VMLADAVA.S16. */
+static inline int32_t spk_mve_mac8_s16_32(int32_t acc, spk_mve_x8_t x, const int16_t **w)
 {
-#if SPK_MVE
-    return vmladavaq_s16(acc, x, vldrhq_s16(w));
+#if SPK_MVE && defined(__GNUC__)
+    int16x8_t t;   /* Te: an even register (VMLADAVA's accumulator) */
+    __asm__("vldrh.16 %q[t], [%[w]], #16\n\t"
+            "vmladava.s16 %[a], %q[x], %q[t]"
+            : [a] "+Te"(acc), [w] "+r"(*w), [t] "=&w"(t)
+            : [x] "w"(x), "m"(*(const int16_t (*)[8])*w));   /* the 8 weights it reads */
+    return acc;
+#elif SPK_MVE
+    acc = vmladavaq_s16(acc, x, vldrhq_s16(*w));
 #else
     int l;
     for (l = 0; l < 8; l++)
-        acc += (int32_t)x.v[l] * w[l];
-    return acc;
+        acc += (int32_t)x.v[l] * (*w)[l];
 #endif
+    *w += 8;
+    return acc;
 }
 
-/* As spk_mve_mac8_s16_32 with an int64 accumulator. M55: VLDRH, VMLALDAVA.S16. */
-static inline int64_t spk_mve_mac8_s16_64(int64_t acc, spk_mve_x8_t x, const int16_t *w)
+/* int16 weights, int64 accumulator. M55: VLDRH, VMLALDAVA.S16. */
+static inline int64_t spk_mve_mac8_s16_64(int64_t acc, spk_mve_x8_t x, const int16_t **w)
 {
 #if SPK_MVE
-    return vmlaldavaq_s16(acc, x, vldrhq_s16(w));
+    acc = vmlaldavaq_s16(acc, x, vldrhq_s16(*w));
 #else
     int l;
     for (l = 0; l < 8; l++)
-        acc += (int64_t)x.v[l] * w[l];
-    return acc;
+        acc += (int64_t)x.v[l] * (*w)[l];
 #endif
+    *w += 8;
+    return acc;
 }
 
-/* As spk_mve_mac8_s16_32 with int8 weights, sign-extended by the load. M55: VLDRB.S16,
+/* int8 weights (sign-extended by the load), int32 accumulator. M55: VLDRB.S16,
  * VMLADAVA.S16. */
-static inline int32_t spk_mve_mac8_s8_32(int32_t acc, spk_mve_x8_t x, const int8_t *w)
+static inline int32_t spk_mve_mac8_s8_32(int32_t acc, spk_mve_x8_t x, const int8_t **w)
 {
-#if SPK_MVE
-    return vmladavaq_s16(acc, x, vldrbq_s16(w));
+#if SPK_MVE && defined(__GNUC__)
+    int16x8_t t;   /* Te: an even register (VMLADAVA), l: a low one (widening VLDRB) */
+    __asm__("vldrb.s16 %q[t], [%[w]], #8\n\t"
+            "vmladava.s16 %[a], %q[x], %q[t]"
+            : [a] "+Te"(acc), [w] "+l"(*w), [t] "=&w"(t)
+            : [x] "w"(x), "m"(*(const int8_t (*)[8])*w));    /* the 8 weights it reads */
+    return acc;
+#elif SPK_MVE
+    acc = vmladavaq_s16(acc, x, vldrbq_s16(*w));
 #else
     int l;
     for (l = 0; l < 8; l++)
-        acc += (int32_t)x.v[l] * w[l];
-    return acc;
+        acc += (int32_t)x.v[l] * (*w)[l];
 #endif
+    *w += 8;
+    return acc;
 }
 
-/* As spk_mve_mac8_s8_32 with an int64 accumulator. M55: VLDRB.S16, VMLALDAVA.S16. */
-static inline int64_t spk_mve_mac8_s8_64(int64_t acc, spk_mve_x8_t x, const int8_t *w)
+/* int8 weights, int64 accumulator. M55: VLDRB.S16, VMLALDAVA.S16. */
+static inline int64_t spk_mve_mac8_s8_64(int64_t acc, spk_mve_x8_t x, const int8_t **w)
 {
 #if SPK_MVE
-    return vmlaldavaq_s16(acc, x, vldrbq_s16(w));
+    acc = vmlaldavaq_s16(acc, x, vldrbq_s16(*w));
 #else
     int l;
     for (l = 0; l < 8; l++)
-        acc += (int64_t)x.v[l] * w[l];
-    return acc;
+        acc += (int64_t)x.v[l] * (*w)[l];
 #endif
+    *w += 8;
+    return acc;
 }
 
 #endif /* SPIKEY_MVE_H */
