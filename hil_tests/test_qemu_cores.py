@@ -19,6 +19,7 @@ from codegen.target.toolchain import INSTALL_HINT, missing_tools
 from refs import predictor, reference, runtime
 from spikey.learned import JOINT_FRAME
 from spikey.recordings import synth, to_codes
+from test_qemu_codec import edge_codes
 
 _MISSING = missing_tools()
 pytestmark = [
@@ -36,16 +37,17 @@ def chans():
 def test_core_three_way(core, chans, tmp_path_factory):
     pred, host, ref = predictor(), runtime(), reference()
     src = generate(pred, kernel=kernels_for(core).dense)
-    elf = hc.build_codec_elf(src.files, host.model, tmp_path_factory.mktemp("elf"), core, max_channels=2,
+    elf = hc.build_codec_elf(src.files, host.model, tmp_path_factory.mktemp("elf"), core, max_channels=3,
                              huffman=False)
     work = tmp_path_factory.mktemp(core)
-    run = hc.run_hil_codec(elf, chans, work / "per-file")
-    for x, payload in zip(chans, run.payloads):
+    edge = edge_codes()[:3_000]      # full-scale bursts, alternating extremes, a constant run
+    run = hc.run_hil_codec(elf, [*chans, edge], work / "per-file")
+    for x, payload in zip([*chans, edge], run.payloads):
         r, h = ref.encode_channels([x]), host.encode_channels([x])
         assert payload == h == r, f"{core}: QEMU {len(payload)} B, host {len(h)} B, reference {len(r)} B"
     joint = hc.run_hil_codec(elf, chans, work / "joint", joint=True, frame=JOINT_FRAME)
     assert joint.payload == host.encode_channels(chans, JOINT_FRAME) == ref.encode_channels(chans, JOINT_FRAME)
-    assert run.samples == sum(len(x) for x in chans)
+    assert run.samples == sum(len(x) for x in chans) + len(edge)
     assert 200 < run.insns_per_sample < 5000, f"{core}: {run.insns_per_sample:.1f} instructions/sample"
 
 

@@ -13,11 +13,15 @@
  * sum, in any order, below the accumulator's range, so no sum wraps; the instruction's
  * modulo-2^32 (VMLADAVA) accumulation then equals the true sum. Like spikey_cpu.h and
  * spikey_vec.h, this is a place where target intrinsics are mapped.
+ *
+ * The predictor's input quantisation (codegen.emit.predictor, predictor.c.j2) uses the same
+ * vectors: spk_mve_quant16_s16 / _s32, 4 inputs per step.
  */
 #ifndef SPIKEY_MVE_H
 #define SPIKEY_MVE_H
 
 #include <stdint.h>
+#include "spikey_fixed.h"
 
 #if defined(__ARM_FEATURE_MVE) && !defined(SPK_NO_DSP)
 #include <arm_mve.h>
@@ -132,6 +136,55 @@ static inline int64_t spk_mve_mac8_s8_64(int64_t acc, spk_mve_x8_t x, const int8
 #endif
     *w += 8;
     return acc;
+}
+
+/*
+ * y[i] = spk_sat16_32(spk_rshr32(x[i] * m, r)) for i < n: the predictor's input rule (m = 2^f_in,
+ * r = sh + k >= 0). The caller proved x[i] * m + 2^(r-1) fits int32 for every legal input
+ * (codegen.reference.compile.choose_f_in). M55, 4 lanes per step, the last predicated (VCTP32,
+ * so nothing past x[n-1] / y[n-1] is touched): widening VLDRH (int16 x) or VLDRW, VMUL by m,
+ * VRSHL by -r (the rounding shift adds 2^(r-1) before shifting: rshr's round half up, exact
+ * for in-range sums), VQMOVNB (clamp to int16: sat16), narrowing VSTRH.
+ */
+#if SPK_MVE
+static inline int32x4_t spk_mve_quant_lanes(int32x4_t v, int32_t m, int32_t r)
+{
+    const int32x4_t q = vrshlq_n_s32(vmulq_n_s32(v, m), -r);
+    /* the narrowed value lands in each 32-bit lane's low half, the one VSTRH.32 stores */
+    return vreinterpretq_s32_s16(vqmovnbq_s32(vreinterpretq_s16_s32(q), q));
+}
+#endif
+
+static inline void spk_mve_quant16_s16(int16_t *y, const int16_t *x, int32_t n, int32_t m, int32_t r)
+{
+    int32_t i;
+#if SPK_MVE
+    for (i = 0; i + 4 <= n; i += 4)
+        vstrhq_s32(y + i, spk_mve_quant_lanes(vldrhq_s32(x + i), m, r));
+    if (i < n) {
+        const mve_pred16_t p = vctp32q((uint32_t)(n - i));
+        vstrhq_p_s32(y + i, spk_mve_quant_lanes(vldrhq_z_s32(x + i, p), m, r), p);
+    }
+#else
+    for (i = 0; i < n; i++)
+        y[i] = spk_sat16_32(spk_rshr32((int32_t)x[i] * m, r));
+#endif
+}
+
+static inline void spk_mve_quant16_s32(int16_t *y, const int32_t *x, int32_t n, int32_t m, int32_t r)
+{
+    int32_t i;
+#if SPK_MVE
+    for (i = 0; i + 4 <= n; i += 4)
+        vstrhq_s32(y + i, spk_mve_quant_lanes(vldrwq_s32(x + i), m, r));
+    if (i < n) {
+        const mve_pred16_t p = vctp32q((uint32_t)(n - i));
+        vstrhq_p_s32(y + i, spk_mve_quant_lanes(vldrwq_z_s32(x + i, p), m, r), p);
+    }
+#else
+    for (i = 0; i < n; i++)
+        y[i] = spk_sat16_32(spk_rshr32(x[i] * m, r));
+#endif
 }
 
 #endif /* SPIKEY_MVE_H */
