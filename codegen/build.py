@@ -1,6 +1,7 @@
-"""`codegen build`: a trained Spikey model -> quantised predictor, generated C, host or Cortex-M4 build.
+"""`codegen build`: a trained Spikey model -> quantised predictor, generated C, host or Cortex-M build.
 
-    codegen build --target host|cortex-m4 [--model M] [--out DIR] [--data DIR] [--weights int8|int16]
+    codegen build --target host|cortex-m3|cortex-m4|cortex-m7|cortex-m33|cortex-m55
+                  [--model M] [--out DIR] [--data DIR] [--weights int8|int16]
 
 Writes into OUT (default ``./build/<model>-<target>/`` of the current directory), and
 nowhere else:
@@ -9,17 +10,18 @@ nowhere else:
     build.json         model identity, IR digest, options, calibration data, layers, source hashes,
                        and the list of what the build wrote (a later build into OUT removes it)
     quantisation.json  ideal-coder bits/sample, float model vs integer predictor (+ .md)
-    obj/               cortex-m4 only: the objects and ELFs, reused while their inputs are unchanged
-    hil_predict.elf    cortex-m4 only: the predictor + runtime + firmware/hil/hil_predict.c
-    size.json          cortex-m4 only: flash / RAM of the ELF and the predictor objects, QEMU check
-    hil_codec.elf      cortex-m4 only: the whole codec + firmware/hil/hil_codec.c (frame API, range coder)
-    instructions.json  cortex-m4 only: QEMU payloads == host C == Python reference (per file and joint);
+    obj/               Cortex-M only: the objects and ELFs, reused while their inputs are unchanged
+    hil_predict.elf    Cortex-M only: the predictor + runtime + firmware/hil/hil_predict.c
+    size.json          Cortex-M only: flash / RAM of the ELF and the predictor objects, QEMU check
+    hil_codec.elf      Cortex-M only: the whole codec + firmware/hil/hil_codec.c (frame API, range coder)
+    instructions.json  Cortex-M only: QEMU payloads == host C == Python reference (per file and joint);
                        instructions/sample, per frame, worst frame (-icount), repeatable run to run
     measurements.json, report.{json,md,png}
-                       cortex-m4 only: the build report (codegen/measure, codegen/report)
+                       Cortex-M only: the build report (codegen/measure, codegen/report)
 
-``host`` compiles the sources with cffi and checks them against the Python reference;
-``cortex-m4`` cross-compiles them with the firmware runtime and firmware/hil/hil_predict.c
+``host`` compiles the sources with cffi and checks them against the Python reference; a
+Cortex-M target (its board: codegen.target.targets; its kernels: codegen.target.kernels)
+cross-compiles them with the firmware runtime and firmware/hil/hil_predict.c
 into an ELF, runs it in QEMU on a synthetic recording and checks every output; then builds
 the whole codec (hil_codec.elf), encodes the model's first 3 validation files of ``--data``
 (synthetic channels without) in QEMU per file and joint, checks the bytes three ways, and
