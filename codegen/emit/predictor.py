@@ -95,7 +95,8 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
                middleout=mo, lat=LAT_PREFIX, head=HEAD_PREFIX,
                latent=latent.size if mo else 0, latent_frac=latent.frac if mo else 0,
                lat_args=["u"], head_args=[{LATENT: "z", PEER_MEAN: "peer_mean"}[n] for n in pred.head_qg.inputs] if mo else [],
-               zero_peer_mean=args.get(PEER_MEAN), vector=vector, mve=kernel == "mve", u_groups=u_groups, u_pre=u_pre,
+               zero_peer_mean=args.get(PEER_MEAN), vector=vector, mve=kernel == "mve",
+               u_groups=u_groups, u_pre=u_pre,
                win_new=_win_new(pred, v_of),
                u_alloc=U_GROUP * len(u_groups) if vector else c.n_inputs)
     files = {}
