@@ -1,6 +1,7 @@
-"""`codegen build`: a trained Spikey model -> quantised predictor, generated C, host or Cortex-M4 build.
+"""`codegen build`: a trained Spikey model -> quantised predictor, generated C, host or Cortex-M build.
 
-    codegen build --target host|cortex-m4 [--model M] [--out DIR] [--data DIR] [--weights int8|int16]
+    codegen build --target host|cortex-m3|cortex-m4|cortex-m7|cortex-m33|cortex-m55
+                  [--model M] [--out DIR] [--data DIR] [--weights int8|int16]
 
 Writes into OUT (default ``./build/<model>-<target>/`` of the current directory), and
 nowhere else:
@@ -9,17 +10,18 @@ nowhere else:
     build.json         model identity, IR digest, options, calibration data, layers, source hashes,
                        and the list of what the build wrote (a later build into OUT removes it)
     quantisation.json  ideal-coder bits/sample, float model vs integer predictor (+ .md)
-    obj/               cortex-m4 only: the objects and ELFs, reused while their inputs are unchanged
-    hil_predict.elf    cortex-m4 only: the predictor + runtime + firmware/hil/hil_predict.c
-    size.json          cortex-m4 only: flash / RAM of the ELF and the predictor objects, QEMU check
-    hil_codec.elf      cortex-m4 only: the whole codec + firmware/hil/hil_codec.c (frame API, range coder)
-    instructions.json  cortex-m4 only: QEMU payloads == host C == Python reference (per file and joint);
+    obj/               Cortex-M only: the objects and ELFs, reused while their inputs are unchanged
+    hil_predict.elf    Cortex-M only: the predictor + runtime + firmware/hil/hil_predict.c
+    size.json          Cortex-M only: flash / RAM of the ELF and the predictor objects, QEMU check
+    hil_codec.elf      Cortex-M only: the whole codec + firmware/hil/hil_codec.c (frame API, range coder)
+    instructions.json  Cortex-M only: QEMU payloads == host C == Python reference (per file and joint);
                        instructions/sample, per frame, worst frame (-icount), repeatable run to run
     measurements.json, report.{json,md,png}
-                       cortex-m4 only: the build report (codegen/measure, codegen/report)
+                       Cortex-M only: the build report (codegen/measure, codegen/report)
 
-``host`` compiles the sources with cffi and checks them against the Python reference;
-``cortex-m4`` cross-compiles them with the firmware runtime and firmware/hil/hil_predict.c
+``host`` compiles the sources with cffi and checks them against the Python reference; a
+Cortex-M target (its board: codegen.target.targets; its kernels: codegen.target.kernels)
+cross-compiles them with the firmware runtime and firmware/hil/hil_predict.c
 into an ELF, runs it in QEMU on a synthetic recording and checks every output; then builds
 the whole codec (hil_codec.elf), encodes the model's first 3 validation files of ``--data``
 (synthetic channels without) in QEMU per file and joint, checks the bytes three ways, and
@@ -60,8 +62,10 @@ from .reference.predictor import Predictor
 from .report import profiles
 from .report.report import write_report
 from .target.elf import build_elf
+from .target.kernels import KERNELS, kernels_for
 
-TARGETS = ("host", "cortex-m4")
+TARGETS = ("host", *KERNELS)          # the Cortex-M cores: codegen.target.kernels (one kernel table row each)
+CYCLE_MODEL_CORES = ("cortex-m4",)    # codegen/measure/cycles.py prices Cortex-M4 TRM timings
 SCHEMA = "spikey-build/1"
 REPORT_FILES = 3           # recordings the codec is checked and measured on
 CHECK_SECONDS = 2.0        # each synthetic recording's length when --data has none
@@ -223,7 +227,8 @@ def measure_report(elf, recs, desc, per_file, info: dict, out: Path, *, profile=
     def reference(samples):                  # already checked three ways in measure_codec
         return by_key[np.asarray(samples, np.int16).tobytes()].payload
 
-    log("codegen: measuring for the report (cycle model from a QEMU trace of one frame per recording)")
+    log("codegen: measuring for the report (" + ("cycle model from a QEMU trace of one frame per recording)" if trace
+                                                else f"no cycle model for {elf.target.name})"))
     m = measure_elf_build(elf, recs, desc, name=f"{info.get('model', 'learned')}", root=ENCODE_ROOT,
                           reference=reference, state_header=f"{CODEC}.h", state_type="spk_codec_chan_t",
                           run_hil=run_hil, trace_frames=TRACE_FRAMES if trace else 0,
@@ -303,7 +308,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     ident = pred.identity().hex()
     log(f"codegen: quantised ({weights} weights{', per channel' if per_channel else ''}): "
         f"input u q*2^-{pred.f_in}, output (mu, ls) q*2^-{pred.f_out}, model identity {ident}")
-    src = generate(pred)
+    kernel = "rows" if target == "host" else kernels_for(target).dense   # host C: codegen.compile (columns)
+    src = generate(pred, kernel=kernel)
     src.write(out / "src")
     log(f"codegen: wrote {len(src.files)} sources to {out / 'src'}")
 
@@ -317,6 +323,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
 
     info = {"schema": SCHEMA, "status": "done", "model": name, "model_dir": describe(model_dir), "target": target,
             "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
+            "kernels": None if target == "host" else {"dense": kernel, "isa": kernels_for(target).isa},
             "input_frac": pred.f_in, "output_frac": pred.f_out, "log2s_q8_range": [pred.log2s_min_q8, 2560],
             "fir_levels": [{"spacing": lv.spacing, "acc_bits": lv.acc_bits, "acc_bound": lv.acc_bound}
                            for lv in pred.levels],
@@ -324,7 +331,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
             "sources": {n: _sha(t) for n, t in sorted(src.files.items())}}
     _predictor_step(target, pred, src, out, info, log)
     if target != "host":
-        codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, log=log)
+        codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, log=log,
+                              profile=target, trace=target in CYCLE_MODEL_CORES)
         info["codec"] = {k: codec[k] for k in ("data", "three_way", "repeatable", "compression")}
         info["codec"]["instructions"] = {k: codec["per_file"][k] for k in
                                          ("insns_per_sample", "insns_per_frame_mean", "insns_worst_frame")}
@@ -341,7 +349,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     data = default_data_dir()
     p.add_argument("--target", required=True, choices=TARGETS,
                    help="host: the generated C through cffi, checked against the Python reference; "
-                        "cortex-m4: cross-compiled, run in QEMU, checked three ways, measured, with its report")
+                        "cortex-m3|m4|m7|m33|m55: cross-compiled with that core's kernels (codegen.target.kernels), "
+                        "run in QEMU, checked three ways, measured, with its report")
     p.add_argument("--model", help=MODEL_HELP)
     p.add_argument("--out", type=Path, help="output folder (default: ./build/<model>-<target>); the build owns it")
     p.add_argument("--data", type=Path, default=data,

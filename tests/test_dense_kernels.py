@@ -2,10 +2,12 @@
 every block shape (full blocks, a smaller last block of 1..3 rows, 1..3 leftover inputs),
 int8 / int16 weights, int32 / int64 accumulators, per-layer / per-row shifts, against the
 Python integer reference: on the host (portable C, UBSan) and on the Cortex-M4 in QEMU
-(the asm kernels; the main is rendered from firmware/tests/dense_kernels_m4_main.c.j2).
-The M4 half is skipped when the toolchain or QEMU is absent."""
+(the asm kernels; the main is rendered from firmware/tests/dense_kernels_m4_main.c.j2);
+and the Cortex-M55's "mve" kernel (spikey_mve.h) the same ways: portable C on the host, Helium
+in QEMU mps3-an547. The Cortex-M halves are skipped when the toolchain or QEMU is absent."""
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -16,9 +18,12 @@ from onnx import TensorProto, helper
 
 from codegen.emit import cgen
 from codegen.frontend import onnx as onnx_frontend
+from codegen.hil.qemu import run_qemu
 from codegen.ops.dense import dense_layout
 from codegen.quant import quantize
 from codegen.reference import run as reference
+from codegen.target.elf import build_elf, cflags
+from codegen.target.targets import get_target
 from spikey import native
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -128,3 +133,40 @@ def test_columns_kernels_match_reference(bits, per_channel, acc, bound, simd):
         assert np.array_equal(got[n], want[n])
     columns = sum("columns kernel:" in line for line in cs.files[f"{cs.prefix}.c"].splitlines()) // 2
     assert columns == sum(n.acc_bits == 32 and min(n.shift) >= 0 for n in qg.nodes if hasattr(n, "w"))
+
+
+@pytest.mark.parametrize("bits,per_channel,acc,bound", CONFIGS, ids=IDS)
+def test_mve_kernels_portable_match_reference(bits, per_channel, acc, bound):
+    """The Cortex-M55's "mve" kernel (spikey_mve.h) through its plain C path, under UBSan."""
+    g, qg, _ = _compile(bits, per_channel, acc, bound)
+    cs = cgen.generate(qg, kernel="mve")
+    mod = tcr.build_c(cs, sanitize=True)
+    inputs = _inputs(g, qg)
+    want, _ = reference.run(qg, inputs)
+    got = tcr.run_c(mod, qg, inputs)
+    for n in qg.outputs:
+        assert np.array_equal(got[n], want[n])
+    assert cs.files[f"{cs.prefix}.c"].count("MVE kernel:") == 2 * len(qg.nodes)
+
+
+@pytest.mark.skipif(not (tfm.CC and tfm.QEMU), reason="arm-none-eabi-gcc / qemu-system-arm not installed")
+@pytest.mark.parametrize("bits,per_channel,acc,bound", CONFIGS, ids=IDS)
+def test_m55_mve_kernels_match_reference(tmp_path, bits, per_channel, acc, bound):
+    """The "mve" kernel compiled for the Cortex-M55 (Helium: VMLADAVA / VMLALDAVA, int8 weights
+    widened by VLDRB.S16) and run in QEMU mps3-an547, with the firmware's own start-up."""
+    g, qg, _ = _compile(bits, per_channel, acc, bound)
+    cs = cgen.generate(qg, kernel="mve")
+    inputs = _inputs(g, qg)
+    want, _ = reference.run(qg, inputs)
+    B, n_in = inputs["u"].shape[0], WIDTHS[0]
+    main = tfm._render("dense_kernels_m4_main.c.j2", header=cs.header, prefix=cs.prefix, batch=B, n_in=n_in,
+                       input=tfm._arr(inputs["u"]),
+                       outputs=[{"size": qg.tensors[n].size, "want": tfm._arr(want[n])} for n in qg.outputs])
+    (tmp_path / "net.c").write_text(cs.files[f"{cs.prefix}.c"])
+    (tmp_path / cs.header).write_text(cs.files[cs.header])
+    asm = subprocess.run([tfm.CC, *cflags(get_target("cortex-m55")), f"-I{tmp_path}", "-S", "-o", "-",
+                          str(tmp_path / "net.c")], capture_output=True, text=True, check=True).stdout
+    assert ("vmlaldava" if 64 in {n.acc_bits for n in qg.nodes} else "vmladava") in asm
+    elf = build_elf("cortex-m55", tmp_path / "elf", hil=None, name="dense_mve", generated={**cs.files, "main.c": main})
+    res = run_qemu(elf, tmp_path / "run", timeout=60)
+    assert res.status == "ok", f"{res.returncode} output values differ between the M55 build and the reference"

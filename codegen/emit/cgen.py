@@ -31,7 +31,7 @@ from ..ops import lstm, op_of
 from .cformat import c_array, ident, scale_text
 from .env import render
 
-KERNELS = ("rows", "columns")
+KERNELS = ("rows", "columns", "mve")
 
 
 @dataclass
@@ -90,9 +90,10 @@ class _Emit:
 def generate(qg: ir.QGraph, prefix: str = "spk_model", kernel: str = "rows") -> CSources:
     """Emit ``<prefix>.h`` and ``<prefix>.c`` for the integer IR ``qg``.
 
-    kernel: "rows" (the multi-row dual-MAC kernels of spikey_fixed.h: Cortex-M) or
+    kernel: "rows" (the multi-row dual-MAC kernels of spikey_fixed.h: Cortex-M),
     "columns" (8 rows per vector accumulator, spikey_vec.h: the host, AVX2 when compiled
-    for it). A Dense layer the columns kernel cannot take (int64 accumulator, a negative
+    for it) or "mve" (Helium dot products, spikey_mve.h: Cortex-M55); which core gets
+    which is codegen.target.kernels. A Dense layer the columns kernel cannot take (int64 accumulator, a negative
     shift) keeps the rows kernel. Both compute the same integers."""
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, not {kernel!r}")
@@ -132,8 +133,9 @@ def generate(qg: ir.QGraph, prefix: str = "spk_model", kernel: str = "rows") -> 
 
     ctx = dict(prefix=prefix, guard=prefix.upper() + "_H", name=qg.name, digest=qg.digest(),
                inputs=inputs, outputs=outputs, locals=e.locals, layers=layers, state=e.state,
-               dense_w_bits=sorted({L["w_bits"] for L in layers if L["kind"] == "Dense" and not L["columns"]}),
-               columns=any(L.get("columns") for L in layers),
+               dense_w_bits=sorted({L["w_bits"] for L in layers if L["kind"] == "Dense" and not L["columns"]
+                                    and not L["mve"]}),
+               columns=any(L.get("columns") for L in layers), mve=any(L.get("mve") for L in layers),
                luts=e.luts, sigmoid_lut=c_array(lstm.SIGMOID_LUT), tanh_lut=c_array(lstm.TANH_LUT))
     files = {f"{prefix}.h": render("model.h.j2", **ctx), f"{prefix}.c": render("model.c.j2", **ctx)}
     return CSources(prefix=prefix, files=files, cdef=render("cdef.h.j2", **ctx), header=f"{prefix}.h")

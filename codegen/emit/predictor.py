@@ -61,7 +61,8 @@ def _middleout_nets(pred: Predictor, kernel: str) -> tuple[cgen.CSources, cgen.C
 
 def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX, kernel: str = "rows") -> cgen.CSources:
     """kernel: the network's Dense kernel (codegen.emit.cgen.generate): "rows" for Cortex-M,
-    "columns" for the host. A MiddleOut model's network is emitted as its two halves
+    "columns" for the host (its vectors also quantise the inputs), "mve" for the Cortex-M55
+    (Helium also quantises the inputs: spikey_mve.h). A MiddleOut model's network is emitted as its two halves
     (spk_lat, spk_head) instead of whole (net_prefix): step runs both, with peer_mean = 0."""
     _check_ranges(pred)
     mo = pred.middleout
@@ -94,7 +95,8 @@ def generate(pred: Predictor, prefix: str = PREFIX, net_prefix: str = NET_PREFIX
                middleout=mo, lat=LAT_PREFIX, head=HEAD_PREFIX,
                latent=latent.size if mo else 0, latent_frac=latent.frac if mo else 0,
                lat_args=["u"], head_args=[{LATENT: "z", PEER_MEAN: "peer_mean"}[n] for n in pred.head_qg.inputs] if mo else [],
-               zero_peer_mean=args.get(PEER_MEAN), vector=vector, u_groups=u_groups, u_pre=u_pre,
+               zero_peer_mean=args.get(PEER_MEAN), vector=vector, mve=kernel == "mve",
+               u_groups=u_groups, u_pre=u_pre,
                win_new=_win_new(pred, v_of),
                u_alloc=U_GROUP * len(u_groups) if vector else c.n_inputs)
     files = {}

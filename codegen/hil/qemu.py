@@ -164,9 +164,9 @@ def hil_run(elf: ElfBuild, res: QemuResult, payload_path: Path, *, joint: bool =
     frames = np.array([[r.get("s", 0), r.get("j", i), r.get("c", 0), r["n"], r["insns"]] for i, r in enumerate(recs)],
                       dtype=np.int64).reshape(-1, 5)
     if len(frames):
-        ns_per_tick = 10 ** 9 // elf.target.timer_hz
         ticks = np.array([r["ticks"] for r in recs], dtype=np.int64)
-        insns = np.round(ticks * ns_per_tick / 2 ** elf.icount_shift).astype(np.int64) - calib[0]["overhead_insns"]
+        per_insn = elf.target.timer_hz << elf.icount_shift            # ticks per instruction * 1e9
+        insns = (ticks * 10 ** 9 + per_insn // 2) // per_insn - calib[0]["overhead_insns"]
         if not np.array_equal(insns, frames[:, 4]):
             raise BuildError("instruction counts from timer ticks disagree with the firmware's own conversion")
         if int(frames[:, 4].sum()) != total["insns"] or len(frames) != total["frames"]:

@@ -113,7 +113,8 @@ def measure_elf_build(elf_build, recordings, data_description: str, *, name: str
         samples_total = sum(r["samples"] for r in rows)
         insns_total = sum(r["insns"] for r in rows)
         n_files = len(rows)
-        how_q = (f"QEMU {target.qemu_machine} -icount shift={elf_build.icount_shift}, CMSDK timer around each "
+        timer = "SysTick" if target.timer == "systick" else "CMSDK timer"
+        how_q = (f"QEMU {target.qemu_machine} -icount shift={elf_build.icount_shift}, {timer} around each "
                  f"{frame}-sample encode call, {n_files} recordings, {samples_total:,} samples")
         figs["insns_per_sample"] = _m(insns_total / samples_total, "insn", how_q + "; total instructions / samples")
         worst = max(r["worst_frame_insns"] for r in rows)
@@ -126,10 +127,13 @@ def measure_elf_build(elf_build, recordings, data_description: str, *, name: str
         figs["compression_ratio"] = _m(16 * samples_total / (8 * payload), "x",
                                        "16-bit samples / firmware payload bits (data only, challenge rule)")
         try:
+            if not trace_frames:
+                raise BuildError(f"no cycle model for {target.name}: codegen/measure/cycles.py has Cortex-M4 "
+                                 "timings only")
             cm = measure_cycles(elf_build, slices, root=root, wait_states=wait_states, workdir=work / "trace")
         except BuildError as e:
             cm = None
-            why = f"cycle trace failed: {str(e).splitlines()[0]}"
+            why = str(e).splitlines()[0] if not trace_frames else f"cycle trace failed: {str(e).splitlines()[0]}"
             for key, unit in (("cpi", "cycles/insn"), ("cycles_per_sample", "cycles"), ("cycles_worst_frame", "cycles")):
                 figs[key] = _missing(unit, why)
     if cm is not None:

@@ -3,9 +3,10 @@
 Integer form: ``acc[o] = bias[o] + sum_i w[o, i] * x[i]`` (int32 or int64, scale
 2**-(x.frac + w_frac[o])), ``y[o] = requant16(acc[o], shift[o])`` (then max(., 0)).
 Weights are int8 or int16 with a frac per layer or per row; in "auto", int16 weights may
-give up to ``INT32_DROP`` LSBs for an int32 accumulator. Two C kernels compute the same
-integers: "rows" (blocks of 4 rows, dual MACs: Cortex-M) and "columns" (8 rows per vector
-accumulator, spikey_vec.h: the host).
+give up to ``INT32_DROP`` LSBs for an int32 accumulator. Three C kernels compute the same
+integers: "rows" (blocks of 4 rows, dual MACs: Cortex-M), "columns" (8 rows per vector
+accumulator, spikey_vec.h: the host) and "mve" (one row at a time, 8 inputs per Helium
+VMLADAVA, spikey_mve.h: Cortex-M55). codegen.target.kernels says which core gets which.
 """
 from __future__ import annotations
 
@@ -235,6 +236,34 @@ def _columns_kernel(node: QDense) -> dict | None:
                 blocks=blocks, pairs=n_in // 2, odd=n_in % 2, out_len=-(-blocks // 2) * 2 * COLUMN_LANES)
 
 
+MVE_LANES = 8   # int16 lanes of one Helium vector (spikey_mve.h)
+
+
+def mve_layout(w: np.ndarray) -> np.ndarray:
+    """Flat weights of the MVE kernel: row ``o`` at ``o * stride``, ``stride`` = ``n_in``
+    rounded up to a multiple of 8; the padding is zeros (it multiplies the zero lanes of the
+    predicated load of the input's last chunk, and adds nothing)."""
+    w = np.asarray(w, dtype=np.int64)
+    n_out, n_in = w.shape
+    stride = -(-n_in // MVE_LANES) * MVE_LANES
+    full = np.zeros((n_out, stride), np.int64)
+    full[:, :n_in] = w
+    return full.reshape(-1)
+
+
+def _mve_kernel(node: QDense, n_in: int) -> dict:
+    """Template data of the MVE kernel: the padded weights (read in order, one row after the
+    other) and the input chunks (the last one predicated to the ``n_in % 8`` inputs it
+    holds). Two rows per iteration measured little better on the M55 (16 of 1104
+    instructions/sample, before the asm dot products): the loop is bound by its loads and
+    dot products."""
+    lay = mve_layout(node.w)
+    chunks = [dict(k=k, at=k * MVE_LANES, n=min(MVE_LANES, n_in - k * MVE_LANES))
+              for k in range(-(-n_in // MVE_LANES))]
+    return dict(w=c_array(lay), w_len=len(lay), stride=len(lay) // max(node.w.shape[0], 1), chunks=chunks,
+                mac=f"spk_mve_mac8_s{node.w_bits}_{node.acc_bits}")
+
+
 def accumulator_fields(node) -> dict:
     """The template fields a layer with weights and an accumulator shares (Dense, LSTM)."""
     A = node.acc_bits
@@ -250,7 +279,8 @@ def emit(e, node: QDense, L: dict) -> None:
     L.update(accumulator_fields(node))
     L.update(x=e.ref[node.x], n_in=xt.size, n_out=node.w.shape[0], relu=node.relu,
              xfrac=xt.frac, w_frac=frac_text(node.w_frac), **_rows_kernel(node, xt.size))
-    L.update(columns=_columns_kernel(node) if e.kernel == "columns" else None)
+    L.update(columns=_columns_kernel(node) if e.kernel == "columns" else None,
+             mve=_mve_kernel(node, xt.size) if e.kernel == "mve" else None)
     local = e.local(L["y"])
     if L["columns"] and local is not None:   # requantise straight into a padded local
         local["alloc"] = L["columns"]["out_len"]

@@ -31,7 +31,7 @@ SCHEMA: dict[str, dict[str, str]] = {
 }
 # figures that may be zero (all others must be > 0)
 MAY_BE_ZERO = {"flash_wait_states", "flash_wait_states_max", "static_uw"}
-KNOWN_CPUS = ("cortex-m4",)
+KNOWN_CPUS = ("cortex-m3", "cortex-m4", "cortex-m7", "cortex-m33", "cortex-m55")
 
 
 class ProfileError(ValueError):

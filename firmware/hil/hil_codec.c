@@ -181,7 +181,7 @@ static inline __attribute__((always_inline)) uint32_t timer_mark(void)
 static uint32_t book(uint32_t s, uint32_t j, uint32_t c, uint32_t n, uint32_t t0, uint32_t t1, uint32_t sp)
 {
     const uint32_t depth = probe_depth(sp, SPK_HIL_PROBE_WORDS);
-    const uint32_t insns = ticks_to_insns(t0 - t1) - overhead_insns;
+    const uint32_t insns = ticks_to_insns(spk_timer_ticks(t0, t1)) - overhead_insns;
     encode_stack = (depth > encode_stack) ? depth : encode_stack;
 #ifndef SPK_HIL_QUIET
     spk_semi_write0("SPIKEY frame");
@@ -189,7 +189,7 @@ static uint32_t book(uint32_t s, uint32_t j, uint32_t c, uint32_t n, uint32_t t0
     put_kv("j", j);
     put_kv("c", c);
     put_kv("n", n);
-    put_kv("ticks", t0 - t1);
+    put_kv("ticks", spk_timer_ticks(t0, t1));
     put_kv("insns", insns);
     spk_semi_write0("\n");
 #else

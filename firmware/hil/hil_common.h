@@ -1,11 +1,11 @@
 /*
  * hil_common.h - what every hardware-in-the-loop main shares: executed instructions from
- * the CMSDK timer under QEMU -icount, a painted stack probe, and the output lines.
+ * the timer (CMSDK or SysTick) under QEMU -icount, a painted stack probe, and the output lines.
  *
  * Define SPK_ICOUNT_SHIFT (the -icount shift the ELF is run with) before including.
  * Under -icount shift=N every instruction advances virtual time by 2^N ns and the timer
- * ticks every NS_PER_TICK ns, so instructions = ticks * NS_PER_TICK / 2^N, rounded to
- * nearest; the +-1 tick of a difference of two reads is below half an instruction for
+ * ticks every 1e9 / SPK_TIMER_HZ ns, so instructions = ticks * 1e9 / SPK_TIMER_HZ / 2^N,
+ * rounded to nearest; the +-1 tick of a difference of two reads is below half an instruction for
  * N >= 7, so the rounded count is exact.
  */
 #ifndef SPIKEY_HIL_COMMON_H
@@ -16,13 +16,12 @@
 #include "startup.h"
 #include "spikey_cpu.h"
 
-#define NS_PER_TICK (1000000000u / SPK_TIMER_HZ)
-
-/* Timer ticks -> instructions, rounded to nearest (64-bit product: no overflow). */
+/* Timer ticks -> instructions, rounded to nearest: ticks * 1e9 / (SPK_TIMER_HZ * 2^N)
+ * in 64 bits (exact also when a tick is not a whole number of ns, e.g. 32 MHz). */
 static inline uint32_t ticks_to_insns(uint32_t ticks)
 {
-    const uint64_t ns = (uint64_t)ticks * NS_PER_TICK;
-    return (uint32_t)((ns + (1u << (SPK_ICOUNT_SHIFT - 1u))) >> SPK_ICOUNT_SHIFT);
+    const uint64_t per_insn = (uint64_t)SPK_TIMER_HZ << SPK_ICOUNT_SHIFT;   /* ticks/insn * 1e9 */
+    return (uint32_t)(((uint64_t)ticks * 1000000000u + per_insn / 2u) / per_insn);
 }
 
 /* Paint `words` words below the current stack pointer (inlined: uses no stack itself). */
@@ -65,8 +64,8 @@ static inline int fail(const char *what)
 }
 
 /* Start the timer and measure the measurement itself (two back-to-back reads, between
- * compiler barriers); print the "SPIKEY calib" line. Returns that overhead in
- * instructions, to subtract from every timed call. */
+ * compiler barriers, less the timer's SPK_TIMER_SKEW_INSNS); print the "SPIKEY calib"
+ * line. Returns that overhead in instructions, to subtract from every timed call. */
 static inline __attribute__((always_inline)) uint32_t hil_calibrate(uint32_t frame)
 {
     uint32_t t0, t1, ticks, insns;
@@ -76,8 +75,8 @@ static inline __attribute__((always_inline)) uint32_t hil_calibrate(uint32_t fra
     SPK_COMPILER_BARRIER();
     t1 = spk_timer_read();
     SPK_COMPILER_BARRIER();
-    ticks = t0 - t1;
-    insns = ticks_to_insns(ticks);
+    ticks = spk_timer_ticks(t0, t1);
+    insns = ticks_to_insns(ticks) - SPK_TIMER_SKEW_INSNS;   /* SysTick: startup.h */
     spk_semi_write0("SPIKEY calib");
     put_kv("overhead_ticks", ticks);
     put_kv("overhead_insns", insns);

@@ -114,7 +114,7 @@ int main(void)
         if (status != SPK_OK) {
             return fail("encode overflowed its frame buffer");
         }
-        ticks = t0 - t1;
+        ticks = spk_timer_ticks(t0, t1);
         insns = ticks_to_insns(ticks) - overhead_insns;
 #ifndef SPK_HIL_QUIET
         spk_semi_write0("SPIKEY frame");

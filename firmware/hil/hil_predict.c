@@ -81,7 +81,7 @@ int main(void)
         SPK_COMPILER_BARRIER();
         i = probe_depth(sp, SPK_HIL_PROBE_WORDS);
         step_stack = (i > step_stack) ? i : step_stack;
-        insns = ticks_to_insns(t0 - t1) - overhead_insns;
+        insns = ticks_to_insns(spk_timer_ticks(t0, t1)) - overhead_insns;
         worst_insns = (insns > worst_insns) ? insns : worst_insns;
         total_insns += insns;
         n_samples += n;

@@ -1,8 +1,11 @@
 /*
  * startup.c - vector table, reset handler and fault handlers for the Spikey
- * Cortex-M targets (Armv7-M: M3/M4/M7), plus the stack-paint check.
+ * Cortex-M targets (Armv7-M: M3/M4/M7; Armv8-M Mainline: M33; Armv8.1-M: M55),
+ * plus the stack-paint check.
  *
- * Reset: enable the FPU (CPACR, when the build has one), copy .data from flash,
+ * Reset: enable the FPU and, on Armv8.1-M, the MVE (Helium) unit, which shares its
+ * coprocessor access bits (CPACR CP10/CP11: MVE instructions are "FP extension"
+ * accesses, so an integer-only MVE build needs them too), copy .data from flash,
  * zero .bss, paint the unused stack, enable the separate MemManage/BusFault/
  * UsageFault exceptions (so each fault reports its own name rather than being
  * escalated to HardFault), call main() and exit with its status via semihosting.
@@ -57,6 +60,7 @@ const spk_vector_t spk_vector_table[16 + SPK_N_IRQ] = {
     [4]  = MemManage_Handler,
     [5]  = BusFault_Handler,
     [6]  = UsageFault_Handler,
+    [7]  = Default_Handler,                 /* SecureFault (Armv8-M with TrustZone; reserved on Armv7-M) */
     [11] = Default_Handler,                 /* SVCall */
     [12] = Default_Handler,                 /* DebugMonitor */
     [14] = Default_Handler,                 /* PendSV */
@@ -69,8 +73,8 @@ void Reset_Handler(void)
     uint32_t *src, *dst;
     uint32_t sp;
 
-#if defined(__ARM_FP)
-    SCB_CPACR |= (0xFu << 20);              /* CP10, CP11: full access */
+#if defined(__ARM_FP) || defined(__ARM_FEATURE_MVE)
+    SCB_CPACR |= (0xFu << 20);              /* CP10, CP11: full access (FPU and MVE) */
     __asm__ volatile("dsb\n\tisb" ::: "memory");
 #endif
     for (src = __data_load, dst = __data_start; dst < __data_end;) {
