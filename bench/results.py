@@ -363,7 +363,8 @@ def document(report: dict, ladder_res: dict) -> str:
         "cost, and which builds fit the N1 budget (`codegen plan`).",
         "",
     ]
-    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + plan_sections()
+    body = "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res)
+    return body.rstrip("\n") + "\n\n" + plan_sections()
 
 
 def plan_sections() -> str:
@@ -371,7 +372,7 @@ def plan_sections() -> str:
     bench/results/plan/plan.json (each says it is absent until its part has run)."""
     import frames as frames_bench  # noqa: E402  (bench/frames.py)
     from codegen.plan.render import table_markdown, verdict_lines
-    out = ["", "## Frame length", ""]
+    out = ["## Frame length", ""]
     fj = FRAMES_OUT / "frames.json"
     if fj.is_file():
         body = frames_bench.render_md(_load_json(fj)).split("\n", 2)[2]

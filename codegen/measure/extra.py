@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from spikey import baseline
+from spikey.coders import adaptive_rice
 from spikey.learned import aligned
 
 from ..reference.codec import ReferenceCodec
 from .datapath import count_ops
-from .lag import coder_lag
+from .lag import bit_writer_lag, coder_lag
 
 
 def add_measurements(m: dict, pred, recs) -> dict:
@@ -20,12 +22,23 @@ def add_measurements(m: dict, pred, recs) -> dict:
     for name, x, _ in recs:
         L, ls = pred.predict(np.asarray(x, np.int64))
         lags.append((name, coder_lag(coder, x, aligned(L), aligned(ls))))
-    if lags:
-        worst = max(v["max"] for _, v in lags)
-        m["figures"]["coder_lag_symbols"] = {
-            "value": worst, "unit": "symbols",
-            "how": "range coder lag, largest over every sample of the per-file streams of "
-                   f"{', '.join(n for n, _ in lags)}: symbols coded after a sample before the encoder has emitted "
-                   "the bytes its decoding needs (codegen/measure/lag.py, Python reference encoder); per file "
-                   + ", ".join(f"max {v['max']} / p99 {v['p99']:.0f} / mean {v['mean']:.2f}" for _, v in lags)}
+    _lag_figure(m, lags, "range coder lag", "Python reference encoder")
     return m
+
+
+def add_baseline_lag(m: dict, recs) -> dict:
+    """The baseline's coder lag (adaptive Rice codewords, whole bytes written) into ``m``."""
+    lags = [(name, bit_writer_lag(adaptive_rice.codewords(baseline.mapped_residuals(x))[1])) for name, x, _ in recs]
+    _lag_figure(m, lags, "adaptive Rice lag", "spikey.coders.adaptive_rice codeword lengths")
+    return m
+
+
+def _lag_figure(m: dict, lags: list, what: str, how: str) -> None:
+    if not lags:
+        return
+    m["figures"]["coder_lag_symbols"] = {
+        "value": max(v["max"] for _, v in lags), "unit": "symbols",
+        "how": f"{what}, largest over every sample of the per-file streams of {', '.join(n for n, _ in lags)}: "
+               "symbols coded after a sample before the encoder has emitted the bytes its decoding needs "
+               f"(codegen/measure/lag.py, {how}); per file "
+               + ", ".join(f"max {v['max']} / p99 {v['p99']:.0f} / mean {v['mean']:.2f}" for _, v in lags)}

@@ -41,6 +41,7 @@ from ..target.elf import build_elf, cflags
 from ..target.mapfile import linked_bytes
 from ..target.targets import get_target
 from .cycles import call_graph, disassemble, measure_cycles
+from .extra import add_baseline_lag
 
 TRACE_FRAMES = 8           # frames per traced slice: enough for the mix (scaled by exact -icount totals)
 
@@ -198,6 +199,7 @@ def measure_baseline_build(build_dir, data_dir, target: str = "cortex-m4", files
                           state_header="baseline.h", state_type="spk_baseline_state_t",
                           wait_states=(int(core.value("flash_wait_states")), int(core.value("flash_wait_states_max"))))
     m["build"]["wait_states_profile"] = core.path.name
+    add_baseline_lag(m, [(n, to_codes(x), b) for n, x, b in zip(recs.names, recs.samples, recs.wav_bytes)])
     build_dir.mkdir(parents=True, exist_ok=True)
     (build_dir / "measurements.json").write_text(json.dumps(m, indent=2) + "\n")
     if write:

@@ -2,13 +2,16 @@
 the decoder needs to decode it (the coder's share of the latency).
 
     lag = coder_lag(coder, x, L, log2s_q8)    # {"max": 9, "p99": 6, "mean": 2.1, "symbols": n}
+    lag = bit_writer_lag(lengths)             # a codeword coder that writes whole bytes (the baseline)
 
 Measured on the Python reference encoder (spikey/coders/range_coder.py), symbol by symbol:
 the decoder reads 4 bytes, then one per renormalisation, so it decodes symbol i once it
 holds 4 + S(i-1) bytes (S(j): renormalisations after coding symbols 0..j); the encoder has
 emitted E(j) bytes after symbol j (fewer than S(j): the cached byte and pending 0xff bytes
 wait for a carry). lag(i) = min{j >= i : E(j) >= 4 + S(i-1)} - i; symbols the flush at the
-end of the stream releases count up to the last symbol.
+end of the stream releases count up to the last symbol. This is the wait of a streaming
+decoder, which reads those bytes before it decodes symbol i (the symbol is sometimes certain
+from fewer bytes: an upper bound on what any decoder needs).
 """
 from __future__ import annotations
 
@@ -28,11 +31,16 @@ class _Counting(RangeEncoder):
 
 
 def coder_lag(coder, x, L, log2s_q8) -> dict:
-    """Per-symbol lag of one range-coded stream (``coder``: spikey's range coder for the model)."""
+    """Lag of one range-coded stream (``coder``: spikey's range coder for the model)."""
+    if len(x) < 2:
+        return {"max": 0, "p99": 0.0, "mean": 0.0, "symbols": len(x)}
+    return _lag(*range_positions(coder, x, L, log2s_q8))
+
+
+def range_positions(coder, x, L, log2s_q8) -> tuple[np.ndarray, np.ndarray]:
+    """(bytes emitted after each symbol, bytes the decoder needs for it) of a range-coded stream."""
     x = np.asarray(x, dtype=np.int64)
     n = len(x)
-    if n < 2:
-        return {"max": 0, "p99": 0.0, "mean": 0.0, "symbols": n}
     u = coder.pbits - 10
     lo, hi = coder.cdf_bounds(x, np.asarray(L, np.int64), np.asarray(log2s_q8, np.int64))
     lo = [int(x[0]) << u] + lo.tolist()
@@ -49,7 +57,26 @@ def coder_lag(coder, x, L, log2s_q8) -> dict:
             enc.range <<= 8
             enc._shift_low()
         S[i], E[i] = enc.shifts, len(enc.out)
-    need = 4 + np.concatenate([[0], S[:-1]])
-    j = np.minimum(np.searchsorted(E, need, side="left"), n - 1)   # E is non-decreasing
-    lag = j - np.arange(n)
+    return E, 4 + np.concatenate([[0], S[:-1]])
+
+
+def bit_writer_lag(lengths) -> dict:
+    """Lag of MSB-first codewords written a whole byte at a time (spikey.bitstream): symbol i
+    is decodable from ceil(B(i) / 8) bytes, B(i) its end bit; after symbol j, floor(B(j) / 8)
+    bytes are out."""
+    ends = np.cumsum(np.asarray(lengths, dtype=np.int64))
+    return _lag(ends // 8, -(-ends // 8))
+
+
+def lags(emitted: np.ndarray, need: np.ndarray) -> np.ndarray:
+    """Per symbol: how many symbols later the bytes it needs are out (the last symbol's: at the end)."""
+    n = len(need)
+    return np.minimum(np.searchsorted(emitted, need, side="left"), n - 1) - np.arange(n)
+
+
+def _lag(emitted: np.ndarray, need: np.ndarray) -> dict:
+    n = len(need)
+    if n == 0:
+        return {"max": 0, "p99": 0.0, "mean": 0.0, "symbols": 0}
+    lag = lags(emitted, need)             # emitted is non-decreasing
     return {"max": int(lag.max()), "p99": float(np.percentile(lag, 99)), "mean": float(lag.mean()), "symbols": n}
