@@ -72,4 +72,9 @@ def collect(builds_dir, models=None, frames=FRAMES, data_dir=None, build_missing
         if not any(e["name"] == name for e in entries):
             entries.append({"dir": str(builds_dir / name), "name": name, "build": {"model": model, "frame": frame,
                             "mode": "lossless"}, "measurements": None, "missing": "not built"})
-    return entries
+    return sorted(entries, key=_order)
+
+
+def _order(e: dict):
+    b = e.get("build") or {}
+    return (str(b.get("model", e["name"])), str(b.get("mode", "lossless")), b.get("frame") or 0, e["name"])

@@ -96,8 +96,8 @@ def _changes(r: dict, way: str, budget) -> list[str]:
             lim = budget.value("power_mw")
             comp = F[f"compute_{way}_mw"]["value"]
             rad = F["radio_power_mw"]["value"]
-            what = [f"power: {v['used']:.3g} mW is {f:.3g}x the {v['limit']} (compute {comp:.3g} mW + radio "
-                    f"{rad:.3g} mW)"]
+            what = [(f"power: {v['used']:.3g} mW is {f:.3g}x the {v['limit']} (compute {comp:.3g} mW + radio "
+                     f"{rad:.3g} mW)")]
             if comp < lim:
                 what.append(f"the radio must cost at most {lim - comp:.3g} mW "
                             f"({(lim - comp) / F['radio_bitrate_mbps']['value']:.3g} nJ/bit at this bitrate)")
