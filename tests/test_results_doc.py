@@ -230,7 +230,7 @@ def test_committed_build_folders_carry_no_binaries():
 
 def test_parts_and_options():
     assert results.PART_NAMES == ["models", "ladder", "codecs", "foundation", "coders", "baseline-instructions",
-                                  "build-report", "baseline-report"]
+                                  "build-report", "baseline-report", "frames", "plan"]
     assert results._parts("codecs, ladder") == ["codecs", "ladder"]
     with pytest.raises(Exception, match="unknown part nope"):
         results._parts("codecs,nope")

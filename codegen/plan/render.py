@@ -95,6 +95,7 @@ def render_png(plan: dict, path) -> None:
     fig, ax = plt.subplots(figsize=(9, 5.5))
     B = plan["budget"]
     marks = {"cpu": "s", "datapath": "o"}
+    groups: dict = {}                          # (model, mode, way) -> [(x, y, frame, fits)]: one label each
     for way in WAYS:
         for r in plan["rows"]:
             F = r.get("figures")
@@ -103,11 +104,19 @@ def render_png(plan: dict, path) -> None:
             x, y = F[f"power_{way}_mw"]["value"], F["compression_ratio"]["value"]
             ok = r["fits"][way]
             ax.scatter([x], [y], marker=marks[way], s=50, color="tab:green" if ok else "tab:red",
-                       facecolors="tab:green" if ok else "none", label=None)
+                       facecolors="tab:green" if ok else "none")
             rng = F[f"power_{way}_mw"].get("range")
-            if rng:
+            if rng and all(abs(v) != float("inf") for v in rng):
                 ax.plot(rng, [y, y], color="grey", lw=0.8)
-            ax.annotate(f"{r['name']} ({way})", (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            groups.setdefault((r["model"], r["mode"], way), []).append((x, y, r["frame"]))
+    for i, ((model, mode, way), pts) in enumerate(sorted(groups.items())):
+        pts = [p for p in pts if abs(p[0]) != float("inf")]
+        if not pts:
+            continue
+        x, y = min(p[0] for p in pts), pts[0][1]
+        frames = ",".join(str(p[2]) for p in sorted(pts, key=lambda p: p[2]))
+        ax.annotate(f"{model} {mode}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 12 + 14 * i),
+                    textcoords="offset points", ha="center", arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
     lim = B["power_mw"]["value"]
     ax.axvline(lim, color="black", ls="--", lw=1, label=f"power budget {lim:g} mW")
     need = B["channels"]["value"] * B["sample_rate_hz"]["value"] * 16 / (B["link_mbps"]["value"] * 1e6)
@@ -121,7 +130,7 @@ def render_png(plan: dict, path) -> None:
     ax.set_ylabel("compression ratio (log)")
     ax.set_title(f"plan: {plan['profiles']['budget']}, radio {plan['profiles']['radio']} (green filled: fits every "
                  "budget; red: fails)", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
