@@ -7,6 +7,7 @@ import pytest
 from refs import predictor
 
 from codegen import ir
+from codegen.measure.datapath import baseline_ops as count_baseline
 from codegen.measure.datapath import count_ops, network_ops
 from codegen.ops import op_of
 from codegen.ops.count import Tally
@@ -91,3 +92,14 @@ def test_pricing_by_hand():
     assert e["high"] == pytest.approx(1.0 * (1.55 + 25))                    # no node gain, one 1 MB SRAM
     with pytest.raises(ValueError):
         op_energy_pj(p, "div32")
+
+
+def test_baseline_counts_by_hand():
+    b = count_baseline()
+    # predictor: prev read + write, x - prev, + 512, - 512, & 1023, the zig-zag's compare, shift and add (9);
+    # coder: m read + write, m >> 7, 6 compares for k, 3 adds (bit length - 1, m + u - (m >> 7)), the
+    # codeword (4 shifts, the escape compare, 2 adds for its length), the bit buffer (2 reads, 2 shifts,
+    # an add, a compare, 2 writes) (27); no multiply, no table
+    assert sum(b["blocks"]["predictor"].values()) == 9 and sum(b["blocks"]["coder"].values()) == 27
+    assert b["total"] == {"add16": 6, "add32": 4, "cmp16": 2, "cmp32": 7, "shift16": 6, "shift32": 3,
+                          "state_read16": 1, "state_read32": 3, "state_write16": 1, "state_write32": 3}

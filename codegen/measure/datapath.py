@@ -2,6 +2,7 @@
 datapath (an implant ASIC) would execute for one channel and one sample.
 
     counts = count_ops(pred)     # {"blocks": {"features": {...}, "network": {...}, ...}, "total": {...}}
+    counts = baseline_ops()      # the baseline codec (first difference + adaptive Rice), the same form
 
 Counted from the integer semantics, not from the generated C: the network from its
 integer IR (each operator's ``count``, codegen/ops), the features and the output rule
@@ -120,11 +121,48 @@ def count_ops(pred: Predictor) -> dict:
         t = Tally()
         fn(t)
         blocks[name] = t.as_dict()
+    return {"schema": SCHEMA, "model": pred.name, "blocks": blocks, "total": _sum(blocks),
+            "how": "counted from the integer IR (codegen/ops count per operator) and the integer feature, "
+                   "output and range-coder rules (codegen/measure/datapath.py); per channel and sample; "
+                   "MiddleOut peer means are not counted (per-file streams)"}
+
+
+def baseline_ops() -> dict:
+    """The baseline codec per channel and sample (spikey/baseline.py, spikey/coders/adaptive_rice.py):
+    predictor r = x - prev mod 1024 zig-zagged; coder k = clamp(floor(log2(m >> 7)), 0, 10),
+    m += u - (m >> 7), the codeword (q = u >> k, escape test, value and length) and its append
+    to a 32-bit bit buffer. Masks and ORs are counted as shifts."""
+    pred = Tally()
+    pred.add("state_read", 16)           # prev
+    pred.add("state_write", 16)
+    pred.add("add", 16, 3)               # x - prev, + 512, - 512
+    pred.add("shift", 16)                # & 1023
+    pred.add("cmp", 16)                  # zig-zag: the sign
+    pred.add("shift", 16)                # 2 r
+    pred.add("add", 16)                  # -2 r - 1
+    coder = Tally()
+    coder.add("state_read", 32)          # m
+    coder.add("state_write", 32)
+    coder.add("shift", 32)               # m >> 7
+    coder.add("cmp", 32, 1 + 4 + 1)      # < 2, a 4-step leading-one search over 10 bits, min K_MAX
+    coder.add("add", 32, 1 + 2)          # bit length - 1; m + u - (m >> 7)
+    coder.add("shift", 16, 4)            # q = u >> k, 1 << k, the low-bit mask, the OR
+    coder.add("cmp", 16)                 # q >= Q_ESCAPE
+    coder.add("add", 16, 2)              # length q + 1 + k
+    coder.add("state_read", 32, 2)       # the bit buffer and its count
+    coder.add("shift", 32, 2)            # buffer << length, | value
+    coder.add("add", 32)                 # count += length
+    coder.add("cmp", 32)                 # a whole byte to write?
+    coder.add("state_write", 32, 2)
+    blocks = {"predictor": pred.as_dict(), "coder": coder.as_dict()}
+    return {"schema": SCHEMA, "model": "baseline", "blocks": blocks, "total": _sum(blocks),
+            "how": "counted from the baseline's integer rules (spikey/baseline.py, spikey/coders/adaptive_rice.py; "
+                   "codegen/measure/datapath.py baseline_ops); per channel and sample; byte output not counted"}
+
+
+def _sum(blocks: dict) -> dict:
     total = Tally()
     for b in blocks.values():
         for k, v in b.items():
             total.counts[k] += v
-    return {"schema": SCHEMA, "model": pred.name, "blocks": blocks, "total": total.as_dict(),
-            "how": "counted from the integer IR (codegen/ops count per operator) and the integer feature, "
-                   "output and range-coder rules (codegen/measure/datapath.py); per channel and sample; "
-                   "MiddleOut peer means are not counted (per-file streams)"}
+    return total.as_dict()

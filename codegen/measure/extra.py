@@ -1,6 +1,6 @@
 """The measurements a build adds for the datapath estimate and the latency: the operation
-counts per sample (codegen/measure/datapath.py) and the range coder's lag
-(codegen/measure/lag.py) on the report's recordings."""
+counts per sample (codegen/measure/datapath.py) and the coder's lag (codegen/measure/lag.py)
+on the report's recordings; for a model's build and for the baseline's."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,7 +10,7 @@ from spikey.coders import adaptive_rice
 from spikey.learned import aligned
 
 from ..reference.codec import ReferenceCodec
-from .datapath import count_ops
+from .datapath import baseline_ops, count_ops
 from .lag import bit_writer_lag, coder_lag
 
 
@@ -26,8 +26,10 @@ def add_measurements(m: dict, pred, recs) -> dict:
     return m
 
 
-def add_baseline_lag(m: dict, recs) -> dict:
-    """The baseline's coder lag (adaptive Rice codewords, whole bytes written) into ``m``."""
+def add_baseline_measurements(m: dict, recs) -> dict:
+    """The baseline's operation counts and coder lag (adaptive Rice codewords, whole bytes
+    written) into ``m``."""
+    m["datapath"] = baseline_ops()
     lags = [(name, bit_writer_lag(adaptive_rice.codewords(baseline.mapped_residuals(x))[1])) for name, x, _ in recs]
     _lag_figure(m, lags, "adaptive Rice lag", "spikey.coders.adaptive_rice codeword lengths")
     return m
