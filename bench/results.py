@@ -49,8 +49,8 @@ frames            bench/frames.py: ratio per file and joint for frame lengths 1.
                   validation files (host C), instructions/sample per frame length in QEMU on
                   one file (about 1.5 minutes) -> bench/results/frames/frames.{json,md}.
 plan              codegen plan (budget n1-budget, core cortex-m4, radio ir-uwb-28nm): the
-                  lossless builds of every bundled model and frame length (codegen.plan.collect
-                  FRAMES) in .cache/plan/builds (not in git; built where missing, about 45 s
+                  lossless builds of every bundled model and the baseline at every frame
+                  length (codegen.plan.collect FRAMES) in .cache/plan/builds (not in git; built where missing, about 45 s
                   each) -> bench/results/plan/plan.{json,md,png}.
 
 After the parts, always (and alone with ``--from-json``, in seconds): docs/results.md
@@ -385,8 +385,8 @@ def plan_sections() -> str:
         plan = _load_json(pj)
         p = plan["profiles"]
         out += [f"Written by `python bench/results.py --only plan`: `codegen plan --budget {p['budget'][:-5]} --core "
-                f"{p['core'][:-5]} --radio {p['radio'][:-5]}` on the lossless builds of every bundled model and "
-                "frame length (bench/results/plan/plan.{json,md,png}: every figure's source).", "",
+                f"{p['core'][:-5]} --radio {p['radio'][:-5]}` on the lossless builds of every bundled model and the "
+                "baseline at every frame length (bench/results/plan/plan.{json,md,png}: every figure's source).", "",
                 *verdict_lines(plan), "", table_markdown(plan).rstrip(), "", "![plan](../bench/results/plan/plan.png)"]
     else:
         out.append("Not measured yet: `python bench/results.py --only plan`.")

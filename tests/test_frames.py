@@ -11,7 +11,8 @@ from refs import compiled, predictor, reference, runtime
 from codegen.frame import FRAME_MAX
 from codegen.target.toolchain import INSTALL_HINT, missing_tools
 from spikey import container
-from spikey.codec import decode_channels, encode_joint
+from spikey.codec import decode_channels, encode_joint, joint_peers
+from spikey.model import files
 from spikey.recordings import from_codes, from_samples, synth, to_codes
 
 FRAMES = range(1, FRAME_MAX + 1)
@@ -76,3 +77,15 @@ def test_qemu_per_file_and_joint_streams_at_many_frames(chans, ref_payload, tmp_
         assert int(pf.frame_samples.max()) == min(f, max(len(x) for x in chans))
         jt = run_hil_codec(elf, chans, tmp_path / f"jt{f}", joint=True, frame=f)
         assert jt.payload == ref_payload, f
+
+
+@pytest.mark.parametrize("frame", (1, 5, 16, 64, 256))
+def test_middleout_joint_streams_at_several_frames(chans, frame):
+    """MiddleOut (peer means between channels at each time step): the same for every frame length."""
+    mo = str(files.BUNDLED / files.MIDDLEOUT)
+    peers = joint_peers(chans, runtime(mo).peers, 19531)
+    ref, host = reference(mo), runtime(mo)
+    p = host.encode_channels(chans, frame, peers)
+    assert p == ref.encode_channels(chans, frame, peers) == ref.encode_channels(chans, 64, peers)
+    back = host.decode_channels(p, [len(x) for x in chans], frame, peers)
+    assert all(np.array_equal(a, b) for a, b in zip(back, chans))

@@ -123,3 +123,14 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert err.count("\n") == 2 and "no such profile" in err and "not a bundled model" in err
     with pytest.raises(SystemExit):
         main(["plan", "--frames", "0"])
+
+
+def test_the_default_grid_is_every_bundled_model_and_the_baseline(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(plan_collect.codegen_build, "build", lambda target, model, out, **kw: seen.append(out.name))
+    monkeypatch.setattr(plan_collect, "build_baseline", lambda d, data, frame: seen.append(d.name))
+    entries = plan_collect.collect(tmp_path / "builds", None, (8, 16), None, log=lambda s: None)
+    assert seen == ["default-lossless-f8", "default-lossless-f16", "joint-middleout-lossless-f8",
+                    "joint-middleout-lossless-f16", "baseline-lossless-f8", "baseline-lossless-f16"]
+    assert [e["name"] for e in entries][:2] == ["baseline-lossless-f8", "baseline-lossless-f16"]   # model, frame order
+    assert all(e["missing"] == "not built" for e in entries)      # the stand-in builds wrote nothing

@@ -1,6 +1,6 @@
 """`codegen plan --budget n1-budget [--core PROFILE] [--radio PROFILE] [--out DIR]`.
 
-Reads the measured builds of every bundled model, mode and frame length from OUT/builds/
+Reads the measured builds of every bundled model (and the baseline codec), mode and frame length from OUT/builds/
 (building the missing lossless ones, with progress), re-prices them with the profiles, and
 prints and writes OUT/plan.md, plan.json and plan.png (default OUT: ./build/plan).
 """
@@ -15,7 +15,7 @@ from ..data import default_data_dir
 from ..errors import BuildError
 from ..frame import check_frame
 from ..report import profiles
-from .collect import FRAMES, collect
+from .collect import BASELINE, FRAMES, collect
 from .evaluate import evaluate
 from .render import render_markdown, write_plan
 
@@ -40,7 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--radio", help="radio profile (default: the core profile's radio)")
     p.add_argument("--out", type=Path, default=Path("build") / "plan",
                    help="folder of the plan (plan.md/.json/.png) and of its builds (OUT/builds/); default ./build/plan")
-    p.add_argument("--models", help=f"comma-separated bundled models (default: all: {', '.join(bundled_names())})")
+    p.add_argument("--models", help="comma-separated bundled models and/or baseline (default: all: "
+                                    f"{', '.join([*bundled_names(), BASELINE])})")
     p.add_argument("--frames", type=_frames, default=FRAMES,
                    help=f"frame lengths of the lossless builds (default {','.join(map(str, FRAMES))})")
     p.add_argument("--data", type=Path, default=data, help="recordings the builds measure on (as codegen build)")
@@ -53,9 +54,10 @@ def run(args) -> int:
     except profiles.ProfileError as e:
         raise BuildError(str(e)) from None
     models = args.models.split(",") if args.models else None
+    known = [*bundled_names(), BASELINE]
     for m in models or []:
-        if m not in bundled_names():
-            raise BuildError(f"--models: {m} is not a bundled model ({', '.join(bundled_names())})")
+        if m not in known:
+            raise BuildError(f"--models: {m} is not a bundled model or the baseline ({', '.join(known)})")
     entries = collect(args.out / "builds", models, args.frames, args.data, build_missing=not args.no_build)
     plan = evaluate(entries, core, radio, budget)
     written = write_plan(args.out, plan)

@@ -2,8 +2,10 @@
 
     entries = collect(builds_dir, models=["default"], frames=(16, 64), data_dir=..., log=print)
 
-The lossless grid (every bundled model x every frame length) is built where a folder is
-missing or unfinished (``codegen build --target cortex-m4 --frame N --out BUILDS/<model>-lossless-f<N>``);
+The lossless grid (every bundled model and the baseline codec x every frame length) is built
+where a folder is missing or unfinished (``codegen build --target cortex-m4 --frame N --out
+BUILDS/<model>-lossless-f<N>``; the baseline through codegen.measure.figures.measure_baseline_build,
+with a build.json written beside its measurements);
 every other finished build in ``BUILDS/`` is read as it is, whatever its mode: a mode's
 builds join the plan by being built into that folder (build.json's ``mode`` field, default
 lossless). Bundled models are resolved by their path inside the package, never through the
@@ -17,6 +19,9 @@ from pathlib import Path
 from spikey.model.files import BUNDLED, bundled_names
 
 from .. import build as codegen_build
+from ..measure import figures
+
+BASELINE = "baseline"       # the first difference + adaptive Rice codec: no model, the cheapest mode
 
 FRAMES = (8, 16, 32, 64)
 LOSS_FILES = 1          # the quantisation loss is not a plan figure: one file keeps a plan build short
@@ -45,12 +50,21 @@ def read_build(d: Path) -> dict:
     return entry
 
 
+def build_baseline(d: Path, data_dir, frame: int) -> None:
+    """The baseline codec's measured build in ``d``: measurements.json, report.*, and a build.json."""
+    codegen_build.claim_out(d)
+    figures.measure_baseline_build(d, data_dir, frame=frame)
+    (d / "build.json").write_text(json.dumps({
+        "schema": codegen_build.SCHEMA, "status": "done", "model": BASELINE, "target": "cortex-m4", "mode": "lossless",
+        "frame": frame, "outputs": sorted(p.name for p in d.iterdir() if p.name != "build.json")}, indent=2) + "\n")
+
+
 def collect(builds_dir, models=None, frames=FRAMES, data_dir=None, build_missing: bool = True,
             log=print) -> list[dict]:
     """Every build of ``builds_dir``; the missing ones of the lossless grid built first."""
     builds_dir = Path(builds_dir)
     builds_dir.mkdir(parents=True, exist_ok=True)
-    models = list(models) if models else bundled_names()
+    models = list(models) if models else [*bundled_names(), BASELINE]
     grid = [(m, f) for m in models for f in frames]
     for i, (model, frame) in enumerate(grid, 1):
         d = builds_dir / grid_name(model, "lossless", frame)
@@ -62,8 +76,11 @@ def collect(builds_dir, models=None, frames=FRAMES, data_dir=None, build_missing
             log(f"codegen plan: [{i}/{len(grid)}] {d.name}: missing ({e['missing']}), not built (--no-build)")
             continue
         log(f"codegen plan: [{i}/{len(grid)}] {d.name}: building ({e['missing']})")
-        codegen_build.build("cortex-m4", BUNDLED / model, d, loss_files=LOSS_FILES, data_dir=data_dir, frame=frame,
-                            log=lambda s: log(f"    {s}"))
+        if model == BASELINE:
+            build_baseline(d, data_dir, frame)
+        else:
+            codegen_build.build("cortex-m4", BUNDLED / model, d, loss_files=LOSS_FILES, data_dir=data_dir,
+                                frame=frame, log=lambda s: log(f"    {s}"))
     entries = []
     for d in sorted(p for p in builds_dir.iterdir() if p.is_dir()):
         entries.append(read_build(d))

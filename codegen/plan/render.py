@@ -7,10 +7,12 @@ from pathlib import Path
 
 from .evaluate import WAYS
 
+SHOWN = ("compression_ratio", "power_cpu_mw", "power_datapath_mw", "latency_cpu_ms", "latency_datapath_ms")
+
 
 def _v(f: dict, fmt: str = "{:.3g}") -> str:
     if not f or f.get("value") is None:
-        return f"missing ({(f or {}).get('missing', 'not measured')})"
+        return "missing (below)"
     s = fmt.format(f["value"])
     if f.get("range"):
         s += " [" + fmt.format(f["range"][0]) + "-" + fmt.format(f["range"][1]) + "]"
@@ -62,6 +64,10 @@ def table_markdown(plan: dict) -> str:
                    f"{_v(F['power_cpu_mw'], '{:,.0f}')} | {_v(F['power_datapath_mw'], '{:.3g}')} | "
                    f"{_v(F['latency_cpu_ms'])} / {_v(F['latency_datapath_ms'])} | {_factor(r, 'link')} | "
                    f"{_yes(r['fits']['cpu'])} | {_yes(r['fits']['datapath'])} |")
+    gaps = [(r["name"], k, f["missing"]) for r in rows for k, f in (r.get("figures") or {}).items()
+            if f.get("value") is None and k in SHOWN]
+    if gaps:
+        out += ["", "Missing figures:"] + [f"- {n}: {k}: {why}" for n, k, why in gaps]
     return "\n".join(out) + "\n"
 
 
