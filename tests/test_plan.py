@@ -134,3 +134,13 @@ def test_the_default_grid_is_every_bundled_model_and_the_baseline(tmp_path, monk
                     "joint-middleout-lossless-f16", "baseline-lossless-f8", "baseline-lossless-f16"]
     assert [e["name"] for e in entries][:2] == ["baseline-lossless-f8", "baseline-lossless-f16"]   # model, frame order
     assert all(e["missing"] == "not built" for e in entries)      # the stand-in builds wrote nothing
+
+
+def test_an_unbounded_cpu_figure_is_a_failure_and_plan_json_stays_json(profs, tmp_path):
+    # 10,000 cycles a sample x 19,531 Hz = 195 MHz for one channel on a 100 MHz core: no number of cores does it
+    plan = evaluate([entry("e-lossless-f8", meas(bits=0.04, cycles=10_000.0))], *profs)
+    r = plan["rows"][0]
+    assert r["figures"]["power_cpu_mw"]["value"] is None and "unbounded" in r["figures"]["power_cpu_mw"]["missing"]
+    assert r["fits"]["cpu"] is False and r["fits"]["datapath"] is True
+    write_plan(tmp_path, plan)                 # json.dumps(allow_nan=False): no Infinity in plan.json
+    assert "unbounded: one core" in (tmp_path / "plan.md").read_text()

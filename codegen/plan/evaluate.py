@@ -14,6 +14,8 @@ the plan says what would have to change for it to fit.
 """
 from __future__ import annotations
 
+import math
+
 from ..report.report import SCHEMA as MEASUREMENTS_SCHEMA
 from ..report.report import make_report
 
@@ -26,8 +28,29 @@ LATENCY = {"cpu": "latency_ms", "datapath": "datapath_latency_ms"}
 
 
 def _fig(F: dict, key: str) -> dict:
+    """A report figure for the plan; an unbounded one (the core cannot keep up with one
+    channel: infinitely many cores) is missing, saying so, so that plan.json stays JSON."""
     f = F.get(key) or {"value": None, "missing": f"{key} not in the report"}
-    return {k: f.get(k) for k in ("value", "unit", "source", "range", "missing") if f.get(k) is not None}
+    out = {k: f.get(k) for k in ("value", "unit", "source", "range", "missing") if f.get(k) is not None}
+    if out.get("value") is not None and math.isinf(out["value"]):
+        out["value"] = None
+        out["missing"] = "unbounded: one core cannot code one channel's worst frame in real time"
+    if "range" in out and any(math.isinf(v) for v in out["range"]):
+        out["range_note"] = "the upper end is unbounded"
+        out["range"] = [v if not math.isinf(v) else None for v in out["range"]]
+    return out
+
+
+def _finite(v: dict) -> dict:
+    """A verdict whose factor is unbounded keeps its failure, with the factor as None and why."""
+    v = dict(v)
+    for k in ("used", "factor"):
+        if isinstance(v.get(k), float) and math.isinf(v[k]):
+            v[k] = None
+            v["unbounded"] = True
+    if "factor_range" in v:
+        v["factor_range"] = [None if math.isinf(x) else x for x in v["factor_range"]]
+    return v
 
 
 def fidelity(build: dict) -> str:
@@ -60,7 +83,8 @@ def row(entry: dict, core, radio, budget) -> dict:
                     "compute_cpu_mw": _fig(F, "compute_power_mw"), "compute_datapath_mw": _fig(F, "datapath_power_mw"),
                     "frame_ms": _fig(F, "frame_ms")}
     by = {v["budget"]: v for v in rep["verdicts"]}
-    r["verdicts"] = by
+    r["verdicts"] = {n: _finite(v) for n, v in by.items()}
+    by = r["verdicts"]
     r["fits"] = {}
     for way, names in WAYS.items():
         vs = [by.get(n) for n in names]
@@ -84,6 +108,9 @@ def _changes(r: dict, way: str, budget) -> list[str]:
     for n in WAYS[way]:
         v = r["verdicts"].get(n)
         if not v or v["pass"] is not False:
+            continue
+        if v.get("factor") is None:
+            out.append(f"{n}: {v['text']}")
             continue
         f = v["factor"]
         if n == "link":

@@ -14,7 +14,7 @@ def _v(f: dict, fmt: str = "{:.3g}") -> str:
     if not f or f.get("value") is None:
         return "missing (below)"
     s = fmt.format(f["value"])
-    if f.get("range"):
+    if f.get("range") and None not in f["range"]:
         s += " [" + fmt.format(f["range"][0]) + "-" + fmt.format(f["range"][1]) + "]"
     return s
 
@@ -25,6 +25,8 @@ def _yes(v) -> str:
 
 def _factor(r: dict, name: str) -> str:
     v = r["verdicts"].get(name)
+    if v is not None and v.get("unbounded"):
+        return "unbounded"
     if v is None or v["factor"] is None:
         return "missing"
     return f"{v['factor']:.3g}x"
@@ -112,13 +114,10 @@ def render_png(plan: dict, path) -> None:
             ax.scatter([x], [y], marker=marks[way], s=50, color="tab:green" if ok else "tab:red",
                        facecolors="tab:green" if ok else "none")
             rng = F[f"power_{way}_mw"].get("range")
-            if rng and all(abs(v) != float("inf") for v in rng):
+            if rng and None not in rng:
                 ax.plot(rng, [y, y], color="grey", lw=0.8)
             groups.setdefault((r["model"], r["mode"], way), []).append((x, y, r["frame"]))
     for i, ((model, mode, way), pts) in enumerate(sorted(groups.items())):
-        pts = [p for p in pts if abs(p[0]) != float("inf")]
-        if not pts:
-            continue
         x, y = min(p[0] for p in pts), pts[0][1]
         frames = ",".join(str(p[2]) for p in sorted(pts, key=lambda p: p[2]))
         ax.annotate(f"{model} {mode}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 12 + 14 * i),
@@ -145,7 +144,7 @@ def render_png(plan: dict, path) -> None:
 def write_plan(out: Path, plan: dict) -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "plan.json").write_text(json.dumps(plan, indent=2) + "\n")
+    (out / "plan.json").write_text(json.dumps(plan, indent=2, allow_nan=False) + "\n")
     (out / "plan.md").write_text(render_markdown(plan))
     written = [out / "plan.json", out / "plan.md"]
     try:
