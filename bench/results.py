@@ -50,10 +50,17 @@ cores             bench/cores.py: the learned codec built for each of the five C
 baseline-report   codegen.measure.figures.measure_baseline_build into
                   bench/results/build-report/baseline-cortex-m4/ (measurements.json,
                   report.{json,md,png}); its obj/ is deleted after (about 5 s).
+frames            bench/frames.py: ratio per file and joint for frame lengths 1..256 on the
+                  validation files (host C), instructions/sample per frame length in QEMU on
+                  one file (about 1.5 minutes) -> bench/results/frames/frames.{json,md}.
+plan              codegen plan (budget n1-budget, core cortex-m4, radio ir-uwb-28nm): the
+                  lossless builds of every bundled model and the baseline at every frame
+                  length (codegen.plan.collect FRAMES) in .cache/plan/builds (not in git; built where missing, about 45 s
+                  each) -> bench/results/plan/plan.{json,md,png}.
 
 After the parts, always (and alone with ``--from-json``, in seconds): docs/results.md
 (the codec benchmark and the ladder, from bench/results/learned/bench.json and
-bench/results/ladder.json) and the README's blocks between ``<!-- results:NAME -->`` and
+bench/results/ladder.json; the frame-length and plan sections from their JSON) and the README's blocks between ``<!-- results:NAME -->`` and
 ``<!-- /results:NAME -->`` (codecs, model, build-report, ladder; from those JSON files, the
 build report's report.json and the bundled models' model.json); nothing else of the README
 changes. ``--from-json`` also re-renders, without measuring, what has a renderer apart from
@@ -101,6 +108,10 @@ CODERS_OUT = RESULTS / "coders"
 BUILD_OUT = RESULTS / "build-report" / "default-cortex-m4"
 BASELINE_BUILD_OUT = RESULTS / "build-report" / "baseline-cortex-m4"
 BASELINE_INSNS = RESULTS / "baseline-instructions.json"
+PLAN_OUT = RESULTS / "plan"
+PLAN_BUILDS = REPO / ".cache" / "plan" / "builds"      # the plan's builds (obj/, ELFs): not in git
+PLAN_RADIO = "ir-uwb-28nm"                             # the implant-class radio the committed plan assumes
+FRAMES_OUT = RESULTS / "frames"
 DOC = REPO / "docs" / "results.md"
 README = REPO / "README.md"
 CODECS_PNG = REPO / "docs" / "results-codecs.png"
@@ -357,15 +368,39 @@ def document(report: dict, ladder_res: dict) -> str:
         "per model size.",
         *(["3. [Five Cortex-M cores](#five-cortex-m-cores): the codec built, run and checked three ways on each "
            "core, instructions per sample side by side."] if cores.OUT.is_file() else []),
+        "4. [Frame length](#frame-length) and [the plan](#plan-which-builds-fit-the-budget): what short frames "
+        "cost, and which builds fit the N1 budget (`codegen plan`).",
         "",
     ]
-    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + _cores_section()
+    body = "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + cores.section_from_json()
+    return body.rstrip("\n") + "\n\n" + plan_sections()
 
 
-def _cores_section() -> str:
-    """docs/results.md's cores section (bench/cores.py) from bench/results/cores.json, if measured."""
-    sec = cores.section_from_json()
-    return sec
+def plan_sections() -> str:
+    """docs/results.md's frame-length and plan sections, from bench/results/frames/frames.json and
+    bench/results/plan/plan.json (each says it is absent until its part has run)."""
+    import frames as frames_bench  # noqa: E402  (bench/frames.py)
+    from codegen.plan.render import table_markdown, verdict_lines
+    out = ["## Frame length", ""]
+    fj = FRAMES_OUT / "frames.json"
+    if fj.is_file():
+        body = frames_bench.render_md(_load_json(fj)).split("\n", 2)[2]
+        out += ["Written by `python bench/results.py --only frames` (bench/frames.py).", "", body.rstrip()]
+    else:
+        out.append("Not measured yet: `python bench/results.py --only frames`.")
+    out += ["", "## Plan: which builds fit the budget", "", "<!-- results:plan -->"]
+    pj = PLAN_OUT / "plan.json"
+    if pj.is_file():
+        plan = _load_json(pj)
+        p = plan["profiles"]
+        out += [f"Written by `python bench/results.py --only plan`: `codegen plan --budget {p['budget'][:-5]} --core "
+                f"{p['core'][:-5]} --radio {p['radio'][:-5]}` on the lossless builds of every bundled model and the "
+                "baseline at every frame length (bench/results/plan/plan.{json,md,png}: every figure's source).", "",
+                *verdict_lines(plan), "", table_markdown(plan).rstrip(), "", "![plan](../bench/results/plan/plan.png)"]
+    else:
+        out.append("Not measured yet: `python bench/results.py --only plan`.")
+    out.append("<!-- /results:plan -->")
+    return "\n".join(out) + "\n"
 
 
 def _load_json(path: Path) -> dict:
@@ -518,6 +553,20 @@ def _need(v: dict) -> str:
     return f"fits: uses {v['factor']:.3g}x" if v["pass"] else f"fails: needs {v['factor']:.3g}x"
 
 
+def _datapath_rows(report: dict) -> list[str]:
+    """The datapath estimate and the radio that decides, when the report has them."""
+    F, v = report["figures"], _verdicts(report)
+    dp = F.get("datapath_power_mw", {})
+    if dp.get("value") is None or "power (datapath)" not in v:
+        return []
+    lo, hi = dp.get("range", [dp["value"]] * 2)
+    return [f"| power as an n1-datapath ASIC (compute + radio) | {_need(v['power (datapath)'])} (datapath "
+            f"{dp['value']:.3g} mW [{lo:.3g}, {hi:.3g}] for {F['channels']['value']:,} channels; "
+            f"{report['radios']['decides']}) |",
+            f"| latency as a datapath, {v['latency (datapath)']['limit']} | {_need(v['latency (datapath)'])} "
+            f"({F['frame_ms']['value']:.2f} ms of buffering) |"]
+
+
 def readme_build_report(report: dict, baseline_report: dict) -> str:
     """The verdict table and the key figures of the default cortex-m4 build report (its report.json)."""
     f = {k: v.get("value") for k, v in report["figures"].items()}
@@ -537,6 +586,7 @@ def readme_build_report(report: dict, baseline_report: dict) -> str:
         f"worst frame; one core serves {f['channels_per_core']} channels) |",
         f"| flash / RAM | flash {_word(v['flash'])}; RAM {_word(v['RAM'])}: {f['state_bytes_per_channel']:,} B of state "
         f"per channel x {f['channels']:,} |",
+        *_datapath_rows(report),
         "",
         "| figure | value [cycle-model range] |", "| --- | --- |",
         f"| instructions / sample (QEMU -icount) | {f['insns_per_sample']:,.0f} (worst {f['frame_samples']}-sample "
@@ -545,8 +595,8 @@ def readme_build_report(report: dict, baseline_report: dict) -> str:
         f"| {f['cycles_per_sample']:,.0f} [{rng['cycles_per_sample'][0]:,.0f}, {rng['cycles_per_sample'][1]:,.0f}] |",
         f"| compression ratio (these {len(report['data']['files'])} files, real range-coded payload) "
         f"| {f['compression_ratio']:.2f} |",
-        f"| codec flash / stack / state per channel | {f['codec_flash_bytes']:,} B / {f['stack_bytes']:,} B / "
-        f"{f['state_bytes_per_channel']:,} B |",
+        f"| firmware image / codec's share of it (linked) / stack / state per channel | {f['flash_bytes']:,} B / "
+        f"{f['codec_flash_bytes']:,} B / {f['stack_bytes']:,} B / {f['state_bytes_per_channel']:,} B |",
         "",
     ]
     b = {k: x.get("value") for k, x in baseline_report["figures"].items()}
@@ -789,6 +839,27 @@ def part_baseline_report(ctx: Ctx) -> None:
             f"{out}/measurements.json, report.json, report.md, report.png")
 
 
+def part_frames(ctx: Ctx) -> None:
+    import frames as frames_bench  # noqa: E402  (bench/frames.py)
+    res = frames_bench.measure(ctx.data, ctx.limit, 1, log=ctx.log)
+    FRAMES_OUT.mkdir(parents=True, exist_ok=True)
+    (FRAMES_OUT / "frames.json").write_text(json.dumps(res, indent=2) + "\n")
+    (FRAMES_OUT / "frames.md").write_text(frames_bench.render_md(res))
+    ctx.log(f"frames: wrote {_rel(FRAMES_OUT)}/frames.json, frames.md")
+
+
+def part_plan(ctx: Ctx) -> None:
+    from codegen.plan.collect import FRAMES, collect
+    from codegen.plan.evaluate import evaluate
+    from codegen.plan.render import write_plan
+    from codegen.report import profiles
+    core, radio, budget = profiles.load_set("cortex-m4", PLAN_RADIO, "n1-budget")
+    builds = Path(os.path.relpath(PLAN_BUILDS, REPO))
+    entries = collect(builds, None, FRAMES, ctx.data, log=ctx.log)
+    written = write_plan(Path(os.path.relpath(PLAN_OUT, REPO)), evaluate(entries, core, radio, budget))
+    ctx.log(f"plan: wrote {', '.join(map(str, written))}")
+
+
 @dataclass(frozen=True)
 class Part:
     name: str
@@ -812,6 +883,11 @@ PARTS = [
     Part("cores", "bench/results/cores.json, docs/results-cores.png (docs/results.md's cores section)", "about 3 min", part_cores, qemu=True),
     Part("baseline-report", "bench/results/build-report/baseline-cortex-m4/ (measurements.json, report.*)",
          "about 5 s", part_baseline_report, qemu=True),
+    Part("frames", "bench/results/frames/frames.{json,md} (docs/results.md: Frame length)", "about 1.5 min",
+         part_frames, qemu=True),
+    Part("plan", "bench/results/plan/plan.{json,md,png} (docs/results.md: between <!-- results:plan --> markers; "
+         "its builds in .cache/plan/builds: not in git)", "about 6 min from a clean clone, seconds after",
+         part_plan, qemu=True),
 ]
 PART_NAMES = [p.name for p in PARTS]
 

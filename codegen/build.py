@@ -1,7 +1,7 @@
 """`codegen build`: a trained Spikey model -> quantised predictor, generated C, host or Cortex-M build.
 
     codegen build --target host|cortex-m3|cortex-m4|cortex-m7|cortex-m33|cortex-m55
-                  [--model M] [--out DIR] [--data DIR] [--weights int8|int16]
+                  [--model M] [--out DIR] [--data DIR] [--weights int8|int16] [--frame N]
 
 Writes into OUT (default ``./build/<model>-<target>/`` of the current directory), and
 nowhere else:
@@ -41,7 +41,7 @@ import numpy as np
 
 from spikey.codec import joint_peers
 from spikey.errors import CodecError
-from spikey.learned import LearnedCodec
+from spikey.learned import JOINT_FRAME, LearnedCodec
 from spikey.model.files import bundled_names, describe, read_meta, resolve
 from spikey.recordings import synth, to_codes
 from spikey.recordings.synth import SAMPLE_RATE
@@ -50,9 +50,11 @@ from .compile import compiled_model
 from .data import default_data_dir, recordings
 from .emit.predictor import CODEC, generate
 from .errors import BuildError
+from .frame import FRAME_MAX, check_frame
 from .hil.codec import ENCODE_ROOT, build_codec_elf, instruction_stats, run_hil_codec
 from .hil.predictor import run_hil_predict
 from .host.predictor import HostPredictor
+from .measure.extra import add_measurements
 from .measure.figures import measure_elf_build
 from .quant.quantize import layer_report
 from .reference.codec import ReferenceCodec
@@ -139,19 +141,21 @@ def _outputs(out: Path) -> list[str]:
 # --- the cortex-m4 codec: three ways, instructions, the report -------------------------------
 
 def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj: Path, data_dir, *,
-                  target: str = "cortex-m4", files: int = REPORT_FILES, report: bool = True,
-                  profile: str = "cortex-m4", trace: bool = True, name: str | None = None, log=print) -> dict:
+                  target: str = "cortex-m4", files: int = REPORT_FILES, report: bool = True, frame: int = JOINT_FRAME,
+                  profile: str = "cortex-m4", trace: bool = True, name: str | None = None, extra=None,
+                  log=print) -> dict:
     """Build the codec ELF (objects in ``obj``), run it in QEMU per file and joint, check its
     payloads against the host C and the Python reference byte for byte, and measure it;
     writes instructions.json (+ measurements.json and report.* when ``report``) into
-    ``out``. Returns instructions.json's content."""
+    ``out``; ``extra(measurements, recordings)`` adds to measurements.json (the
+    datapath's operation counts, the coder lag). Returns instructions.json's content."""
     recs = recordings(data_dir, files, pred.meta, synth_seconds=CHECK_SECONDS)
     model = compiled_model(pred)
     host = LearnedCodec(model, "range")
     ref = ReferenceCodec(pred, "range")
     chans = recs.codes
     peers = joint_peers(chans, model.peers, SAMPLE_RATE) if model.middleout else None
-    elf = build_codec_elf(predictor_files, model, obj, target, max_channels=max(len(chans), 1),
+    elf = build_codec_elf(predictor_files, model, obj, target, frame=frame, max_channels=max(len(chans), 1),
                           max_peers=max(peers.shape[1] if peers is not None else 0, 1), huffman=False)
     log(f"codegen: running {elf.elf.name} in QEMU on {recs.description}")
     with tempfile.TemporaryDirectory(prefix="spikey-codec-") as tmp:
@@ -208,7 +212,7 @@ def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj:
             f"{elf.frame}-sample frame, worst frame {pf['insns_worst_frame']}; wrote {out / 'instructions.json'}")
         if report:
             m = measure_report(elf, recs.rows(), recs.description, per_file, info, out, profile=profile, trace=trace,
-                               log=log)
+                               log=log, extra=extra)
             info["report"] = {k: (m["figures"][k] or {}).get("value") for k in
                               ("insns_per_sample", "cycles_per_sample", "compression_ratio", "flash_bytes",
                                "static_ram_bytes", "stack_bytes")}
@@ -216,7 +220,7 @@ def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj:
 
 
 def measure_report(elf, recs, desc, per_file, info: dict, out: Path, *, profile="cortex-m4",
-                   trace: bool = True, log=print) -> dict:
+                   trace: bool = True, log=print, extra=None) -> dict:
     """measurements.json + report.{json,md,png} for the codec ELF, from the runs already checked."""
     core, rad, bud = profiles.load_set(profile, None, None)
     by_key = {np.asarray(x, np.int16).tobytes(): per_file.stream(s) for s, (_, x, _) in enumerate(recs)}
@@ -240,6 +244,8 @@ def measure_report(elf, recs, desc, per_file, info: dict, out: Path, *, profile=
                f"by the HIL; the shared coder state is {info['coder_state_bytes']} B per stream"}
     m["figures"]["bits_per_sample"]["how"] += "; QEMU == host C == Python reference"
     m["instructions"] = {k: info[k] for k in ("per_file", "joint", "repeatable", "three_way")}
+    if extra is not None:
+        extra(m, recs)
     (out / "measurements.json").write_text(json.dumps(m, indent=2) + "\n")
     write_report(out, m, core, rad, bud)
     log(f"codegen: wrote {out / 'report.md'}, report.json" + (", report.png" if (out / "report.png").exists() else ""))
@@ -287,13 +293,14 @@ def _predictor_step(target: str, pred: Predictor, src, out: Path, info: dict, lo
 
 
 def build(target: str, model=None, out_dir=None, weights: str = "int16", per_channel: bool = False,
-          loss_files: int | None = None, data_dir=None, log=print) -> dict:
+          loss_files: int | None = None, data_dir=None, log=print, frame: int = JOINT_FRAME) -> dict:
     """Everything `codegen build` does; returns build.json's content. ``data_dir``: the
     recordings (None: synthetic ones)."""
     if target not in TARGETS:
         raise BuildError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
     if data_dir is not None and not Path(data_dir).is_dir():
         raise BuildError(f"--data {data_dir}: no such folder")
+    check_frame(frame)
     try:
         model_dir = resolve(model)
         meta = read_meta(model_dir)
@@ -324,6 +331,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     info = {"schema": SCHEMA, "status": "done", "model": name, "model_dir": describe(model_dir), "target": target,
             "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
             "kernels": None if target == "host" else {"dense": kernel, "isa": kernels_for(target).isa},
+            "frame": frame, "mode": "lossless",
             "input_frac": pred.f_in, "output_frac": pred.f_out, "log2s_q8_range": [pred.log2s_min_q8, 2560],
             "fir_levels": [{"spacing": lv.spacing, "acc_bits": lv.acc_bits, "acc_bound": lv.acc_bound}
                            for lv in pred.levels],
@@ -331,7 +339,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
             "sources": {n: _sha(t) for n, t in sorted(src.files.items())}}
     _predictor_step(target, pred, src, out, info, log)
     if target != "host":
-        codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, log=log,
+        codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, frame=frame,
+                              extra=lambda m, recs: add_measurements(m, pred, recs), log=log,
                               profile=target, trace=target in CYCLE_MODEL_CORES)
         info["codec"] = {k: codec[k] for k in ("data", "three_way", "repeatable", "compression")}
         info["codec"]["instructions"] = {k: codec["per_file"][k] for k in
@@ -361,8 +370,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-channel", action="store_true", help="one weight scale per output row")
     p.add_argument("--loss-files", type=int, metavar="N",
                    help="quantisation loss on the first N validation files (default: all)")
+    p.add_argument("--frame", type=int, default=JOINT_FRAME, metavar="N",
+                   help=f"samples per encode call and per joint frame, 1..{FRAME_MAX} (default {JOINT_FRAME}); "
+                        "the report's latency follows it")
 
 
 def run(args) -> int:
-    build(args.target, args.model, args.out, args.weights, args.per_channel, args.loss_files, args.data)
+    build(args.target, args.model, args.out, args.weights, args.per_channel, args.loss_files, args.data,
+          frame=args.frame)
     return 0

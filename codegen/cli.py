@@ -15,6 +15,7 @@ from spikey.errors import CodecError, NativeError
 from . import build, verify
 from .compile import compile_dir
 from .errors import CodegenError
+from .plan import cli as plan_cli
 from .report import cli as report_cli
 
 
@@ -42,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
                        allow_abbrev=False)
     report_cli.add_arguments(p)
     p.set_defaults(func=report_cli.run)
+    p = sub.add_parser("plan", help="which measured builds fit a budget (builds what is missing)", allow_abbrev=False)
+    plan_cli.add_arguments(p)
+    p.set_defaults(func=plan_cli.run)
     return parser
 
 

@@ -32,11 +32,15 @@ def unzigzag(u: np.ndarray) -> np.ndarray:
     return np.where(u & 1, -((u + 1) >> 1), u >> 1)
 
 
-def encode_codes(codes: np.ndarray) -> bytes:
+def mapped_residuals(codes: np.ndarray) -> np.ndarray:
+    """What adaptive Rice codes: the zig-zag mapped first differences modulo 1024."""
     codes = np.asarray(codes, dtype=np.int64)
     residual = np.diff(codes, prepend=FIRST_PREDICTION)
-    residual = ((residual + 512) & 1023) - 512
-    return adaptive_rice.encode(zigzag(residual))
+    return zigzag(((residual + 512) & 1023) - 512)
+
+
+def encode_codes(codes: np.ndarray) -> bytes:
+    return adaptive_rice.encode(mapped_residuals(codes))
 
 
 def decode_codes(payload: bytes, n: int) -> np.ndarray:

@@ -96,3 +96,16 @@ def test_real_trace_is_exact_and_deterministic(elf_dir, tmp_path):
     assert 1.0 <= lo <= pt <= hi < 1.5
     assert not m["unknown"]
     assert m == cycles.cycle_model([b], insns)
+
+
+def test_replayed_instructions_are_dropped_from_the_trace():
+    """QEMU -icount logs a block twice when its budget runs out at it: a non-branch that
+    follows itself is that replay; a branch to itself may really repeat."""
+    from codegen.measure.cycles import Insn, drop_replays
+    insns = {0x10: Insn(addr=0x10, size=4, mnemonic="mov.w", operands="sl, #1", base="mov"),
+             0x14: Insn(addr=0x14, size=2, mnemonic="b.n", operands="14", base="b"),
+             0x16: Insn(addr=0x16, size=2, mnemonic="pop", operands="{r4, pc}", base="pop")}
+    ev = [(0x10, "-ZC-"), (0x10, "-ZC-"), (0x14, None), (0x14, None), (0x16, None), (0x16, None), (0x10, "N---")]
+    assert drop_replays(ev, insns) == [(0x10, "-ZC-"), (0x14, None), (0x14, None), (0x16, None), (0x16, None),
+                                       (0x10, "N---")]
+    assert drop_replays([(0x10, "-ZC-"), (0x10, "N---")], insns) == [(0x10, "-ZC-"), (0x10, "N---")]

@@ -15,7 +15,7 @@ def meas(**over):
         "flash_bytes": 4000, "codec_flash_bytes": 1600, "static_ram_bytes": 500, "stack_bytes": 60,
         "state_bytes_per_channel": 8, "insns_per_sample": 45.0, "insns_worst_frame": 3200, "frame_samples": 64,
         "cpi": 1.0, "cycles_per_sample": 45.0, "cycles_worst_frame": 3200, "bits_per_sample": 4.0,
-        "compression_ratio": 4.0,
+        "compression_ratio": 4.0, "coder_lag_symbols": 2048,
     }
     f.update(over)
     figs = {k: ({"value": v, "unit": "x", "how": "test"} if v is not None else
@@ -61,7 +61,9 @@ def test_hand_computed_clock_power_radio_latency(profs):
     assert F["radio_power_mw"]["value"] == pytest.approx(159.997952)
     assert F["total_power_mw"]["value"] == pytest.approx(159.997952 + 9.5498848)
     # latency: 64 / 19531 s = 3.2768 ms + ceil(1024/11)=94 frames x 3200 cycles / 100 MHz = 3.008 ms
-    assert F["latency_ms"]["value"] == pytest.approx(64 / 19531 * 1000 + 94 * 3200 / 1e8 * 1000)
+    # + the coder lag: 2048 symbols of a 1024-channel joint stream = 2 time steps = 0.1024 ms
+    assert F["coder_lag_ms"]["value"] == pytest.approx(2 / 19531 * 1000)
+    assert F["latency_ms"]["value"] == pytest.approx(64 / 19531 * 1000 + 94 * 3200 / 1e8 * 1000 + 2 / 19531 * 1000)
     # RAM: 500 + 60 + 1024 x 8
     assert F["ram_for_channels_bytes"]["value"] == 500 + 60 + 8192
 
@@ -118,7 +120,7 @@ def test_missing_measurement_is_missing_not_zero(profs, tmp_path):
     power = [v for v in r["verdicts"] if v["budget"] == "power"][0]
     assert power["pass"] is None and power["text"].startswith("missing")
     md = render_markdown(r)
-    assert "| compute power | missing (needs" in md
+    assert "| compute power (CPU) | missing (needs" in md
     assert "| compute power | 0" not in md
     render_png(r, tmp_path / "r.png")
     assert (tmp_path / "r.png").stat().st_size > 1000

@@ -123,7 +123,9 @@ def test_whole_document_with_the_checked_in_ladder():
     assert "Do not edit by hand" in lines[2]
     assert "Run 2026-11-22T18:25:55+00:00 at git abc1234" in doc     # when it was measured: from the JSON
     assert [line for line in lines if line.startswith("## ")] == ["## Codec benchmark", "## Model-size ladder",
-                                                                 "## Five Cortex-M cores"]   # bench/results/cores.json
+                                                                 "## Five Cortex-M cores", "## Frame length",
+                                                                 "## Plan: which builds fit the budget"]
+    assert doc.count("<!-- results:plan -->") == 1 and doc.count("<!-- /results:plan -->") == 1
     assert doc.index("## Codec benchmark") < doc.index("## Model-size ladder") < doc.index("### Verdict")
     for r in res["models"]:
         assert f"| {r['model']} | {r['macs']:,} | {r['insns_per_sample']:,.0f} |" in doc
@@ -229,7 +231,7 @@ def test_committed_build_folders_carry_no_binaries():
 
 def test_parts_and_options():
     assert results.PART_NAMES == ["models", "ladder", "codecs", "foundation", "coders", "baseline-instructions",
-                                  "build-report", "cores", "baseline-report"]
+                                  "build-report", "cores", "baseline-report", "frames", "plan"]
     assert results._parts("codecs, ladder") == ["codecs", "ladder"]
     with pytest.raises(Exception, match="unknown part nope"):
         results._parts("codecs,nope")

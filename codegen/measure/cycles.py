@@ -427,6 +427,28 @@ def parse_trace(path: Path) -> list[tuple[int, str | None]]:
     return [(pc, fl) for pc, fl in events]
 
 
+def drop_replays(events: list, insns: dict) -> list:
+    """The trace without QEMU's replays: under -icount a translation block whose instruction
+    budget runs out is left before it executes and entered again, so `-d exec` logs its one
+    instruction twice in a row (same PC, same flags). A non-branch instruction cannot follow
+    itself, so such a repeat is dropped; the per-frame check against -icount still proves
+    every remaining count."""
+    out = []
+    for ev in events:
+        if out and ev == out[-1] and not _may_repeat(insns.get(ev[0])):
+            continue
+        out.append(ev)
+    return out
+
+
+def _may_repeat(insn) -> bool:
+    """Could this instruction run twice in a row for real (a branch or PC write to itself)?"""
+    if insn is None:
+        return True
+    dest = insn.operands.split(",")[0].strip()
+    return insn.base in ("b", "bl", "blx", "bx", "cbz", "cbnz") or dest == "pc" or "pc" in insn.operands.split("{")[-1]
+
+
 @dataclass
 class TraceRun:
     events: list                       # (pc, nzcv) of every traced instruction
@@ -454,7 +476,7 @@ def trace(elf_build, samples: np.ndarray, workdir, root: str = "spk_baseline_enc
                    extra_args=(*_qemu_single_step_args(), "-d", "exec,cpu,nochain", "-dfilter", ranges, "-D", str(log)))
     if res.status != "ok":
         raise BuildError("trace run failed: " + res.describe())
-    events = parse_trace(log)
+    events = drop_replays(parse_trace(log), insns)
     entry = syms[root][0]
     frames, cur = [], None
     for ev in events:

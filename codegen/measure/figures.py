@@ -37,9 +37,11 @@ from ..hil.baseline import run_hil_baseline
 from ..report import profiles
 from ..report.report import write_report
 from ..target import toolchain
-from ..target.elf import build_elf, cflags
+from ..target.elf import DEFAULT_FRAME, build_elf, cflags
+from ..target.mapfile import linked_bytes
 from ..target.targets import get_target
 from .cycles import call_graph, disassemble, measure_cycles
+from .extra import add_baseline_measurements
 
 TRACE_FRAMES = 8           # frames per traced slice: enough for the mix (scaled by exact -icount totals)
 
@@ -150,7 +152,7 @@ def measure_elf_build(elf_build, recordings, data_description: str, *, name: str
                                       "range": [worst * cm["cpi_frame_min"], worst * cm["cpi_frame_max"]]}
     figs["flash_bytes"] = _m(elf_build.flash, "B", f"arm-none-eabi-size -A {elf_build.elf.name}: .isr_vector + "
                              ".text + .ARM.exidx + .data (whole HIL image: codec, startup, semihosting I/O)")
-    figs["codec_flash_bytes"] = _m(elf_build.codec_flash, "B", "arm-none-eabi-size of the codec objects: text + data")
+    figs["codec_flash_bytes"] = codec_share(elf_build)
     figs["static_ram_bytes"] = _m(elf_build.ram, "B", f"arm-none-eabi-size -A {elf_build.elf.name}: .data + .bss")
     insns, syms = disassemble(elf_build.elf)
     funcs = call_graph(root, insns, syms)
@@ -187,13 +189,13 @@ def measure_elf_build(elf_build, recordings, data_description: str, *, name: str
 
 
 def measure_baseline_build(build_dir, data_dir, target: str = "cortex-m4", files: int = 3, *, profile="cortex-m4",
-                           radio=None, budget=None, write: bool = True) -> dict:
+                           radio=None, budget=None, write: bool = True, frame: int = DEFAULT_FRAME) -> dict:
     """Build the baseline HIL ELF into build_dir, measure it on the first ``files``
     recordings of ``data_dir`` (synthetic ones without), write measurements.json and the
     report there."""
     core, rad, bud = profiles.load_set(profile, radio, budget)
     build_dir = Path(build_dir)
-    elf = build_elf(get_target(target), build_dir / "obj")
+    elf = build_elf(get_target(target), build_dir / "obj", frame=frame)
     recs = recordings(data_dir, files)
     m = measure_elf_build(elf, list(zip(recs.names, recs.samples, recs.wav_bytes)), recs.description,
                           name="baseline", root="spk_baseline_encode",
@@ -201,8 +203,22 @@ def measure_baseline_build(build_dir, data_dir, target: str = "cortex-m4", files
                           state_header="baseline.h", state_type="spk_baseline_state_t",
                           wait_states=(int(core.value("flash_wait_states")), int(core.value("flash_wait_states_max"))))
     m["build"]["wait_states_profile"] = core.path.name
+    add_baseline_measurements(m, [(n, to_codes(x), b) for n, x, b in zip(recs.names, recs.samples, recs.wav_bytes)])
     build_dir.mkdir(parents=True, exist_ok=True)
     (build_dir / "measurements.json").write_text(json.dumps(m, indent=2) + "\n")
     if write:
         write_report(build_dir, m, core, rad, bud)
     return m
+
+
+def codec_share(elf_build) -> dict:
+    """The codec's bytes in the linked image's flash (a part of flash_bytes): its objects'
+    input sections that --gc-sections kept, from the linker's map file."""
+    objs = sorted(elf_build.codec_objects)
+    try:
+        sizes = linked_bytes(elf_build.elf.with_suffix(".map"), objs)
+    except (OSError, ValueError) as e:
+        return {"value": None, "unit": "B", "missing": f"no linker map: {e}"}
+    return _m(sum(sizes.values()), "B", f"the codec objects' input sections in the flash of {elf_build.elf.name} "
+              "(linker map, after --gc-sections): " + ", ".join(f"{k} {v}" for k, v in sizes.items() if v)
+              + f"; their unlinked size (arm-none-eabi-size of the .o) is {elf_build.codec_flash} B")

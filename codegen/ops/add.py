@@ -92,4 +92,11 @@ def emit(e, node: QAdd, L: dict) -> None:
     L.update(a=e.ref[node.a], b=e.ref[node.b], la=node.la, lb=node.lb, s=node.shift)
 
 
-OP = Op("Add", Add, QAdd, ("Add",), lower, run_float, quantise, run, emit, "add.c.j2", reads)
+def count(node: QAdd, T, t) -> None:
+    """Per element: the alignment shifts (those not by zero), one add, a requant16 (int64)."""
+    n = T[node.y].size
+    t.add("shift", 64, n * ((node.la != 0) + (node.lb != 0)))
+    t.add("add", 64, n)
+    t.requant(n, 64, shifted=node.shift != 0)
+
+OP = Op("Add", Add, QAdd, ("Add",), lower, run_float, quantise, run, emit, "add.c.j2", reads, count=count)

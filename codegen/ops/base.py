@@ -13,6 +13,9 @@ functions, collected in one :class:`Op`:
                                   (codegen/quant/quantize.py, helpers in quant/range.py)
     run(node, env, state)         the integer node in exact integers (the reference: the
                                   specification its C must match bit for bit)
+    count(node, T, tally)         the operations of one time step by kind and width
+                                  (codegen/ops/count.py; ``T``: the IR's tensors), for the
+                                  datapath energy estimate
     emit(e, node, L)              the template data of its C (``L``: the layer's common
                                   fields, filled in by codegen/emit/cgen.py); the C itself is
                                   the macros ``decls(L)`` and ``step(L)`` of
@@ -44,3 +47,4 @@ class Op:
     emit: Callable
     template: str                   # codegen/emit/templates/ops/<template>
     reads: Callable = reads_x       # the tensors a node (float or integer) reads
+    count: Callable | None = None   # the operations of one time step (codegen/ops/count.py)

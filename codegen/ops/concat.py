@@ -65,4 +65,11 @@ def emit(e, node: QConcat, L: dict) -> None:
     L.update(parts=parts)
 
 
-OP = Op("Concat", Concat, QConcat, ("Concat",), lower, run_float, quantise, run, emit, "concat.c.j2", reads)
+def count(node: QConcat, T, t) -> None:
+    """Wiring, except the parts moved to a coarser frac: a requant16 per element of those."""
+    for x, s in zip(node.xs, node.shifts):
+        if s:
+            t.requant(T[x].size, 32)
+
+OP = Op("Concat", Concat, QConcat, ("Concat",), lower, run_float, quantise, run, emit, "concat.c.j2", reads,
+        count=count)

@@ -288,4 +288,15 @@ def emit(e, node: QDense, L: dict) -> None:
         L["columns"]["direct"] = local is not None
 
 
-OP = Op("Dense", Dense, QDense, ("Gemm", "MatMul"), lower, run_float, quantise, run, emit, "dense.c.j2")
+def count(node: QDense, T, t) -> None:
+    """out x in MACs and weight reads, a bias read and add, a requant16 per output (then a max)."""
+    out, n_in = node.w.shape
+    t.dot(out, n_in, node.w_bits, node.acc_bits)
+    t.add("weight", node.acc_bits, out)
+    t.add("add", node.acc_bits, out)
+    t.requant(out, node.acc_bits)
+    if node.relu:
+        t.add("cmp", 16, out)
+
+OP = Op("Dense", Dense, QDense, ("Gemm", "MatMul"), lower, run_float, quantise, run, emit, "dense.c.j2",
+        count=count)

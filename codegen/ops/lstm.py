@@ -227,4 +227,39 @@ def emit(e, node: QLSTM, L: dict) -> None:
              wx_frac=frac_text(node.wx_frac), wh_frac=frac_text(node.wh_frac))
 
 
-OP = Op("LSTM", LSTM, QLSTM, ("LSTM",), lower, run_float, quantise, run, emit, "lstm.c.j2")
+def _lut(t, n: int) -> None:
+    """n spikey.fixed.lut_interp: an offset add, a shift and a mask (counted as a shift), two
+    knot reads, a difference, a product, a rounding shift and an add."""
+    t.add("add", 32, n)
+    t.add("shift", 32, 2 * n)
+    t.add("table", 16, 2 * n)
+    t.add("add", 32, n)
+    t.add("mul", 16, n)
+    t.rshr(n, 32)
+    t.add("add", 32, n)
+
+
+def count(node: QLSTM, T, t) -> None:
+    """One step (step_q): 4H rows of (in + H) MACs, bias and requant16 per row; 4H gate
+    tables, the cell update (two mul_rshr, an add, sat16), tanh of the requantised cell
+    and h = sat16(mul_rshr(o, .)); h and c read and written as per-channel state."""
+    H = node.hidden
+    n_in = node.wx.shape[1]
+    t.dot(4 * H, n_in + H, node.w_bits, node.acc_bits)
+    t.add("weight", node.acc_bits, 4 * H)
+    t.add("add", node.acc_bits, 4 * H)
+    t.requant(4 * H, node.acc_bits)
+    _lut(t, 4 * H)
+    t.add("state_read", 16, 2 * H)
+    t.add("mul", 16, 2 * H)
+    t.rshr(2 * H, 32)
+    t.add("add", 32, H)
+    t.add("cmp", 32, 2 * H)
+    t.requant(H, 32, shifted=node.c_frac != fixed.Q_GATE)
+    _lut(t, H)
+    t.add("mul", 16, H)
+    t.rshr(H, 32)
+    t.add("cmp", 32, 2 * H)
+    t.add("state_write", 16, 2 * H)
+
+OP = Op("LSTM", LSTM, QLSTM, ("LSTM",), lower, run_float, quantise, run, emit, "lstm.c.j2", count=count)

@@ -55,4 +55,8 @@ def emit(e, node: QRelu, L: dict) -> None:
     L.update(x=e.ref[node.x])
 
 
-OP = Op("Relu", Relu, QRelu, ("Relu",), lower, run_float, quantise, run, emit, "relu.c.j2")
+def count(node: QRelu, T, t) -> None:
+    """One max(x, 0) per element."""
+    t.add("cmp", 16, T[node.y].size)
+
+OP = Op("Relu", Relu, QRelu, ("Relu",), lower, run_float, quantise, run, emit, "relu.c.j2", count=count)

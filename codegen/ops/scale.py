@@ -73,4 +73,11 @@ def emit(e, node: QScale, L: dict) -> None:
     L.update(x=e.ref[node.x], mult=node.mult, s=node.shift)
 
 
-OP = Op("Scale", Scale, QScale, ("Mul", "Div"), lower, run_float, quantise, run, emit, "scale.c.j2")
+def count(node: QScale, T, t) -> None:
+    """Per element: one int16 x int16 product and a requant16 of it (int32)."""
+    n = T[node.y].size
+    t.add("mul", 16, n)
+    t.requant(n, 32, shifted=node.shift != 0)
+
+OP = Op("Scale", Scale, QScale, ("Mul", "Div"), lower, run_float, quantise, run, emit, "scale.c.j2",
+        count=count)

@@ -69,4 +69,7 @@ def emit(e, node: QSlice, L: dict) -> None:
     L.update(x=e.ref[node.x], start=node.start, n=node.stop - node.start)
 
 
-OP = Op("Slice", Slice, QSlice, ("Slice",), lower, run_float, quantise, run, emit, "slice.c.j2")
+def count(node: QSlice, T, t) -> None:
+    """Wiring: no operation."""
+
+OP = Op("Slice", Slice, QSlice, ("Slice",), lower, run_float, quantise, run, emit, "slice.c.j2", count=count)

@@ -2,7 +2,7 @@
 
 A profile is a JSON file in codegen/report/profiles/ (or any path):
 
-    {"kind": "core" | "radio" | "budget", "name": "...", "description": "...",
+    {"kind": "core" | "radio" | "budget" | "datapath", "name": "...", "description": "...",
      "figures": {"<key>": {"value": <number>, "unit": "<unit>", "source": "<citation>",
                            "date": "<date of the source>"}, ...},
      ...}                     # core profiles also name "cpu" (cycle table) and default
@@ -28,6 +28,10 @@ SCHEMA: dict[str, dict[str, str]] = {
     "radio": {"energy_nj_per_bit": "nJ/bit", "link_capacity_mbps": "Mbit/s"},
     "budget": {"channels": "channels", "sample_rate_hz": "Hz", "power_mw": "mW", "latency_ms": "ms",
                "link_mbps": "Mbit/s"},
+    # energy per operation of a fixed-function datapath (codegen/report/datapath.py)
+    "datapath": {"add8_pj": "pJ", "add32_pj": "pJ", "mul8_pj": "pJ", "mul32_pj": "pJ", "sram_8kb_read64_pj": "pJ",
+                 "sram_32kb_read64_pj": "pJ", "sram_1mb_read64_pj": "pJ", "node_energy_scale": "x",
+                 "node_energy_scale_low": "x", "node_energy_scale_high": "x", "static_uw": "uW"},
 }
 # figures that may be zero (all others must be > 0)
 MAY_BE_ZERO = {"flash_wait_states", "flash_wait_states_max", "static_uw"}
@@ -65,6 +69,15 @@ def resolve(name_or_path: str | Path) -> Path:
     if p.exists() or len(p.parts) > 1:
         return p
     return PROFILE_DIR / (p.name if p.suffix == ".json" else f"{p.name}.json")
+
+
+def json_kind(path: Path) -> str | None:
+    """The ``kind`` of a profile file, or None when it is not a readable profile."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return data.get("kind") if isinstance(data, dict) else None
 
 
 def load(name_or_path: str | Path, kind: str | None = None) -> Profile:

@@ -21,6 +21,7 @@ import math
 import sys
 from pathlib import Path
 
+from .datapath import datapath_figures, radio_markdown, radio_range
 from .profiles import Profile
 
 SCHEMA = "spikey-measurements/1"
@@ -29,7 +30,7 @@ REPORT_SCHEMA = "spikey-report/1"
 # (key, label) in the order the report prints them
 ROWS = [
     ("flash_bytes", "flash (firmware image)"),
-    ("codec_flash_bytes", "flash (codec objects only)"),
+    ("codec_flash_bytes", "flash (codec's share of the image)"),
     ("static_ram_bytes", "static RAM (.data + .bss)"),
     ("stack_bytes", "worst-case stack (encode)"),
     ("state_bytes_per_channel", "state per channel"),
@@ -45,14 +46,20 @@ ROWS = [
     ("clock_max_mhz", "core maximum clock"),
     ("channels_per_core", "channels one core serves at max clock"),
     ("cores_needed", "cores needed"),
-    ("compute_power_mw", "compute power"),
+    ("compute_power_mw", "compute power (CPU)"),
+    ("datapath_energy_pj", "datapath energy / channel / sample"),
+    ("datapath_power_mw", "compute power (datapath)"),
     ("bits_per_sample", "compressed bits / sample"),
     ("compression_ratio", "compression ratio (vs 16-bit samples)"),
     ("radio_bitrate_mbps", "radio bitrate"),
     ("radio_power_mw", "radio power"),
     ("total_power_mw", "total power (compute + radio)"),
+    ("datapath_total_power_mw", "total power (datapath + radio)"),
     ("frame_ms", "frame duration (buffering)"),
+    ("coder_lag_symbols", "range coder lag"),
+    ("coder_lag_ms", "range coder lag (joint stream of all channels)"),
     ("latency_ms", "latency per frame"),
+    ("datapath_latency_ms", "latency per frame (datapath)"),
 ]
 
 
@@ -126,7 +133,7 @@ def make_report(measurements: dict, profile: Profile, radio: Profile, budget: Pr
                       ("stack_bytes", "B"), ("state_bytes_per_channel", "B"), ("insns_per_sample", "insn"),
                       ("insns_worst_frame", "insn"), ("frame_samples", "samples"), ("cpi", "cycles/insn"),
                       ("cycles_per_sample", "cycles"), ("cycles_worst_frame", "cycles"),
-                      ("bits_per_sample", "bit"), ("compression_ratio", "x")]:
+                      ("bits_per_sample", "bit"), ("compression_ratio", "x"), ("coder_lag_symbols", "symbols")]:
         F[key] = _measured(m, key, unit)
     ch, fs = _profile(budget, "channels"), _profile(budget, "sample_rate_hz")
     fmax = _profile(profile, "clock_max_mhz")
@@ -177,19 +184,28 @@ def make_report(measurements: dict, profile: Profile, radio: Profile, budget: Pr
         ("compute_power_mw", F["compute_power_mw"]), ("radio_power_mw", F["radio_power_mw"]))
     F["frame_ms"] = _derive("ms", "frame_samples / sample_rate_hz x 1000", lambda n, f: n / f * 1000,
                             ("frame_samples", F["frame_samples"]), ("sample_rate_hz", fs))
+    F["coder_lag_ms"] = _derive(
+        "ms", "coder_lag_symbols / (channels x sample_rate_hz) x 1000 (the channels interleaved in one "
+              "joint stream: a lag of k symbols is k / channels time steps)",
+        lambda k, c, f: k / (c * f) * 1000, ("coder_lag_symbols", F["coder_lag_symbols"]), ("channels", ch),
+        ("sample_rate_hz", fs))
     F["latency_ms"] = _derive(
         "ms", "frame_ms + ceil(channels / cores_needed) x cycles_worst_frame / (clock_max_mhz x 1e6) x 1000 "
-              "(a frame is buffered, then each core encodes its channels' frames one after another at its "
-              "maximum clock; radio and decoder time not included)",
-        lambda fr, c, n, cyc, fm: (fr + math.ceil(c / n) * cyc / (fm * 1e6) * 1000) if n != float("inf")
-        else float("inf"),
+              "+ coder_lag_ms (a frame is buffered, then each core encodes its channels' frames one after "
+              "another at its maximum clock; the coder holds the last symbols' bytes; radio and decoder "
+              "time not included)",
+        lambda fr, c, n, cyc, fm, lag: (fr + math.ceil(c / n) * cyc / (fm * 1e6) * 1000 + lag)
+        if n != float("inf") else float("inf"),
         ("frame_ms", F["frame_ms"]), ("channels", ch), ("cores_needed", F["cores_needed"]),
-        ("cycles_worst_frame", F["cycles_worst_frame"]), ("clock_max_mhz", fmax))
+        ("cycles_worst_frame", F["cycles_worst_frame"]), ("clock_max_mhz", fmax), ("coder_lag_ms", F["coder_lag_ms"]))
+    F.update(datapath_figures(m, F, _fig, _derive))
 
     limits = {k: _profile(budget, k) for k in ("power_mw", "latency_ms", "link_mbps")}
     verdicts = [
-        _verdict("power", F["total_power_mw"], limits["power_mw"], "compute + radio power"),
+        _verdict("power", F["total_power_mw"], limits["power_mw"], "CPU compute + radio power"),
+        _verdict("power (datapath)", F["datapath_total_power_mw"], limits["power_mw"], "datapath compute + radio power"),
         _verdict("latency", F["latency_ms"], limits["latency_ms"], "latency per frame"),
+        _verdict("latency (datapath)", F["datapath_latency_ms"], limits["latency_ms"], "latency per frame, datapath"),
         _verdict("link", F["radio_bitrate_mbps"], limits["link_mbps"], "radio bitrate"),
         _verdict("one core", F["clock_needed_worst_mhz"], fmax, "clock for all channels (worst frame) vs max clock"),
         _verdict("flash", F["flash_bytes"], F["flash_available_bytes"], "firmware image vs flash"),
@@ -203,6 +219,7 @@ def make_report(measurements: dict, profile: Profile, radio: Profile, budget: Pr
                      "core_description": profile.description, "radio_description": radio.description},
         "figures": dict(F),
         "verdicts": verdicts,
+        "radios": radio_range(F, limits["power_mw"]["value"], limits["link_mbps"]["value"]),
         "cycle_model": m.get("cycle_model"),
     }
 
@@ -253,6 +270,8 @@ def render_markdown(report: dict) -> str:
                 "ram_available_bytes", "energy_nj_per_bit", "link_capacity_mbps"):
         f = F[key]
         lines.append(f"| {key} | {_value_text(f)} | {_source_text(f)} |")
+    if report.get("radios"):
+        lines += ["", *radio_markdown(report["radios"])]
     cm = report.get("cycle_model")
     if cm:
         lines += ["", "## Cycle model", "",

@@ -41,7 +41,8 @@ def parameters(u: np.ndarray) -> np.ndarray:
     return np.array(ks, dtype=np.int64)
 
 
-def encode(u: np.ndarray) -> bytes:
+def codewords(u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(value, length in bits) of each value's codeword."""
     u = np.asarray(u, dtype=np.int64)
     if u.size and (u.min() < 0 or u.max() >= 1 << RAW_BITS):
         raise ValueError("adaptive Rice codes values in [0, 1024)")
@@ -49,8 +50,11 @@ def encode(u: np.ndarray) -> bytes:
     q = u >> k
     escape = q >= Q_ESCAPE
     values = np.where(escape, u, (1 << k) | (u & ((1 << k) - 1)))
-    lengths = np.where(escape, Q_ESCAPE + RAW_BITS, q + 1 + k)
-    return pack(values, lengths)
+    return values, np.where(escape, Q_ESCAPE + RAW_BITS, q + 1 + k)
+
+
+def encode(u: np.ndarray) -> bytes:
+    return pack(*codewords(u))
 
 
 def decode(payload: bytes, n: int) -> np.ndarray:
