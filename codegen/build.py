@@ -48,6 +48,7 @@ from .compile import compiled_model
 from .data import default_data_dir, recordings
 from .emit.predictor import CODEC, generate
 from .errors import BuildError
+from .export.build import EXPORTS, export
 from .hil.codec import ENCODE_ROOT, build_codec_elf, instruction_stats, run_hil_codec
 from .hil.predictor import run_hil_predict
 from .host.predictor import HostPredictor
@@ -98,7 +99,7 @@ def _loss_markdown(q: dict, pred: Predictor, weights: str) -> str:
 
 # everything a build may write; build.json says "building" with this list until the build is done
 OUTPUTS = ("src", "obj", "quantisation.json", "quantisation.md", "hil_predict.elf", "size.json", "hil_codec.elf",
-           "instructions.json", "measurements.json", "report.json", "report.md", "report.png")
+           "instructions.json", "measurements.json", "report.json", "report.md", "report.png", *EXPORTS)
 
 
 def claim_out(out: Path) -> None:
@@ -323,6 +324,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
             "layers": layer_report(pred.qg), "calibration": {"data": CALIBRATION},
             "sources": {n: _sha(t) for n, t in sorted(src.files.items())}}
     _predictor_step(target, pred, src, out, info, log)
+    exported = export(out, target, pred, log)
+    info["export"] = exported["info"]
     if target != "host":
         codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, log=log)
         info["codec"] = {k: codec[k] for k in ("data", "three_way", "repeatable", "compression")}

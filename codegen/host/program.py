@@ -1,0 +1,47 @@
+"""The native codec program: ``spikey-codec encode IN OUT`` / ``decode IN OUT``, linked by
+the host cc from a build's library (include/spikey.h, src/: the C API and the runtime),
+the model's generated C with the host's kernel (the runtime's own, codegen.compile) and
+the program's sources (firmware manifest ``native.program``: WAV parsing, the container,
+main). No Python at run time; the same bytes as ``spikey encode`` with the range coder
+(tests/test_native_program.py checks it).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from spikey import firmware
+
+from ..errors import ToolchainMissing
+from ..target import toolchain
+
+PROGRAM = "spikey-codec"
+# -march=native: the program is built on the machine that runs it, as the cffi module is;
+# with the host kernel's AVX2 columns that halves its time.
+CFLAGS = ("-std=c99", "-D_POSIX_C_SOURCE=200809L", "-O3", "-march=native", "-flto", "-Wall", "-Wextra", "-Werror")
+
+
+def host_cc() -> str:
+    for name in (os.environ.get("CC") or "", "cc", "gcc"):
+        if name and shutil.which(name):
+            return shutil.which(name)
+    raise ToolchainMissing("no host C compiler (cc or gcc) on PATH; install it with: apt-get install gcc")
+
+
+def build_program(out: Path, host_sources: dict, work: Path, log=print) -> Path:
+    """Link ``out/spikey-codec`` from ``out/include``, the non-generated ``out/src`` files,
+    ``host_sources`` (name -> text, written into ``work``) and the program's sources; written
+    through a temporary name, so a failed link leaves no program."""
+    out, work = Path(out), Path(work)
+    for name, text in host_sources.items():
+        (work / name).write_text(text)
+    library = [p for p in sorted((out / "src").glob("*.c")) if p.name not in host_sources]
+    sources = [*sorted(work.glob("*.c")), *library, *firmware.sources("native.program")]
+    includes = [out / "include", work, out / "src", *firmware.include_dirs("native")]
+    tmp = out / f".{PROGRAM}.tmp"
+    log(f"codegen: linking {out / PROGRAM} (host cc {' '.join(CFLAGS[2:5])})")
+    toolchain.run([host_cc(), *CFLAGS, *(f"-I{d}" for d in includes), *map(str, sources), "-o", str(tmp)],
+                  f"linking {PROGRAM}")
+    os.replace(tmp, out / PROGRAM)
+    return out / PROGRAM
