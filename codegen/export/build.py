@@ -8,7 +8,8 @@ from pathlib import Path
 from ..compile import compiled_model
 from ..host.program import PROGRAM, build_program
 from ..reference.predictor import Predictor
-from .library import OUTPUTS as LIBRARY_OUTPUTS, write_library
+from .library import OUTPUTS as LIBRARY_OUTPUTS
+from .library import write_library
 from .platformio import PROJECT, write_project
 
 # everything the export may write into a build folder (codegen.build.OUTPUTS)

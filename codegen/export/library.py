@@ -44,9 +44,9 @@ def runtime_files() -> list[Path]:
 def api_sources(name: str, identity: bytes, meta: dict) -> dict:
     """include/spikey.h and src/spikey.c of a model (name -> text)."""
     family = meta["coder"]["family"]
-    ctx = dict(name=name, identity=identity.hex(), codec_id=RANGE_CODEC_ID, family=family,
-               family_id=FAMILY_IDS[family], model_id=", ".join(f"0x{b:02x}" for b in identity),
-               edges=c_array([int(e) for e in edges_from_meta(meta)], per_line=8))
+    ctx = {"name": name, "identity": identity.hex(), "codec_id": RANGE_CODEC_ID, "family": family,
+           "family_id": FAMILY_IDS[family], "model_id": ", ".join(f"0x{b:02x}" for b in identity),
+           "edges": c_array([int(e) for e in edges_from_meta(meta)], per_line=8)}
     return {"include/spikey.h": render("spikey.h.j2", **ctx), "src/spikey.c": render("spikey.c.j2", **ctx)}
 
 

@@ -34,7 +34,7 @@ SYSTEM_BIN = Path("/usr/bin")
 def _gcc_version(gcc: Path) -> str:
     """The toolchain package's version: arm-none-eabi-gcc -dumpversion (semver), else 0.0.0."""
     try:
-        out = subprocess.run([str(gcc), "-dumpversion"], capture_output=True, text=True, timeout=30).stdout.strip()
+        out = subprocess.run([str(gcc), "-dumpversion"], check=False, capture_output=True, text=True, timeout=30).stdout.strip()
     except OSError:
         return "0.0.0"
     return out if re.fullmatch(r"\d+\.\d+\.\d+", out) else "0.0.0"
