@@ -45,11 +45,16 @@ build-report      codegen.build.build("cortex-m4", None, out_dir=bench/results/b
 baseline-report   codegen.measure.figures.measure_baseline_build into
                   bench/results/build-report/baseline-cortex-m4/ (measurements.json,
                   report.{json,md,png}); its obj/ is deleted after (about 5 s).
+native            bench/native_codec.py: codegen build --target host, then its spikey-codec
+                  encodes and decodes the 30 validation files one process each (eval.sh),
+                  byte-exact, and `spikey encode`'s first and second run (about 30 s)
+                  -> bench/results/native/native.{json,md,png}, docs/results-native.png.
 
 After the parts, always (and alone with ``--from-json``, in seconds): docs/results.md
-(the codec benchmark and the ladder, from bench/results/learned/bench.json and
-bench/results/ladder.json) and the README's blocks between ``<!-- results:NAME -->`` and
-``<!-- /results:NAME -->`` (codecs, model, build-report, ladder; from those JSON files, the
+(the codec benchmark, the ladder and the native program, from bench/results/learned/bench.json,
+bench/results/ladder.json and bench/results/native/native.json) and the README's blocks
+between ``<!-- results:NAME -->`` and
+``<!-- /results:NAME -->`` (codecs, model, build-report, ladder, native; from those JSON files, the
 build report's report.json and the bundled models' model.json); nothing else of the README
 changes. ``--from-json`` also re-renders, without measuring, what has a renderer apart from
 its measurement: bench.md and bench.png of learned/ and foundation/, docs/results-codecs.png,
@@ -95,6 +100,7 @@ CODERS_OUT = RESULTS / "coders"
 BUILD_OUT = RESULTS / "build-report" / "default-cortex-m4"
 BASELINE_BUILD_OUT = RESULTS / "build-report" / "baseline-cortex-m4"
 BASELINE_INSNS = RESULTS / "baseline-instructions.json"
+NATIVE_OUT = RESULTS / "native"
 DOC = REPO / "docs" / "results.md"
 README = REPO / "README.md"
 CODECS_PNG = REPO / "docs" / "results-codecs.png"
@@ -112,7 +118,7 @@ BEST_PUBLIC_RATIO = 3.46
 BRAINWIRE_RATIO = 3.35
 CHALLENGE_FILES = 743
 
-README_BLOCKS = ("codecs", "model", "build-report", "ladder")
+README_BLOCKS = ("codecs", "model", "build-report", "ladder", "native")
 
 
 def _rel(p: Path) -> str:
@@ -348,9 +354,18 @@ def document(report: dict, ladder_res: dict) -> str:
         "recordings, and the targets.",
         "2. [Model-size ladder](#model-size-ladder): ratio against Cortex-M4 instructions per sample, "
         "per model size.",
+        "3. [Native codec program](#native-codec-program): `spikey-codec` in the challenge's eval.sh loop, and "
+        "the Python CLI's start.",
         "",
     ]
-    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res)
+    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + native_section()
+
+
+def native_section() -> str:
+    """docs/results.md's native program section (bench/native_codec.py), between its markers."""
+    path = NATIVE_OUT / "native.json"
+    body = _native().render_md(_load_json(path)) if path.is_file() else "Not measured yet: `--only native`.\n"
+    return f"\n<!-- results:native -->\n{body.rstrip()}\n<!-- /results:native -->\n"
 
 
 def _load_json(path: Path) -> dict:
@@ -368,6 +383,7 @@ def inputs() -> dict:
         "baseline_report": _load_json(BASELINE_BUILD_OUT / "report.json"),
         "default": read_meta(resolve(None)),
         "middleout": read_meta(resolve(MIDDLEOUT)),
+        "native": _load_json(NATIVE_OUT / "native.json"),
     }
 
 
@@ -579,7 +595,13 @@ def readme_blocks(data: dict) -> dict:
         "model": readme_model(data["default"], data["middleout"], data["ladder"]),
         "build-report": readme_build_report(data["report"], data["baseline_report"]),
         "ladder": readme_ladder(data["ladder"]),
+        "native": _native().readme_block(data["native"]),
     }
+
+
+def _native():
+    import native_codec  # noqa: E402  (bench/native_codec.py)
+    return native_codec
 
 
 def fill_readme(text: str, blocks: dict) -> str:
@@ -739,6 +761,9 @@ def _drop_binaries(out: Path, log) -> None:
         elif p.suffix == ".elf":
             p.unlink()
             gone.append(p.name)
+        elif p.name == "platformio" and (p / "toolchain").is_dir():     # links into this machine's /usr/bin
+            shutil.rmtree(p / "toolchain")
+            gone.append("platformio/toolchain/")
     if gone:
         log(f"removed {', '.join(gone)} from {_rel(out)} (not committed)")
 
@@ -766,6 +791,15 @@ def part_baseline_report(ctx: Ctx) -> None:
             f"{out}/measurements.json, report.json, report.md, report.png")
 
 
+def part_native(ctx: Ctx) -> None:
+    res = _native().measure(ctx.data, ctx.limit, log=ctx.log)
+    res["git"] = ctx.git
+    written = _native().write(res, NATIVE_OUT)
+    shutil.copyfile(NATIVE_OUT / "native.png", REPO / "docs" / "results-native.png")
+    ctx.log(f"native: {res['files']} files in {res['program']['total_s']:.2f} s; second spikey encode "
+            f"{res['cli']['second_s']:.2f} s; wrote " + ", ".join(_rel(p) for p in written))
+
+
 @dataclass(frozen=True)
 class Part:
     name: str
@@ -788,6 +822,7 @@ PARTS = [
          "about 30 s", part_build_report, qemu=True),
     Part("baseline-report", "bench/results/build-report/baseline-cortex-m4/ (measurements.json, report.*)",
          "about 5 s", part_baseline_report, qemu=True),
+    Part("native", "bench/results/native/native.{json,md,png}, docs/results-native.png", "about 30 s", part_native),
 ]
 PART_NAMES = [p.name for p in PARTS]
 
