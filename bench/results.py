@@ -358,14 +358,15 @@ def document(report: dict, ladder_res: dict) -> str:
         "the Python CLI's start.",
         "",
     ]
-    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + native_section()
+    text = "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res)
+    return text + ("" if text.endswith("\n\n") else "\n") + native_section()
 
 
 def native_section() -> str:
     """docs/results.md's native program section (bench/native_codec.py), between its markers."""
     path = NATIVE_OUT / "native.json"
     body = _native().render_md(_load_json(path)) if path.is_file() else "Not measured yet: `--only native`.\n"
-    return f"\n<!-- results:native -->\n{body.rstrip()}\n<!-- /results:native -->\n"
+    return f"<!-- results:native -->\n{body.rstrip()}\n<!-- /results:native -->\n"
 
 
 def _load_json(path: Path) -> dict:
