@@ -17,6 +17,12 @@ nowhere else:
                        instructions/sample, per frame, worst frame (-icount), repeatable run to run
     measurements.json, report.{json,md,png}
                        cortex-m4 only: the build report (codegen/measure, codegen/report)
+    include/spikey.h   the C API, the one header a user includes (codegen/export); src/ also holds the
+                       API (spikey.c) and the runtime's sources, so the folder is a library:
+    CMakeLists.txt, library.json, examples/encode/main.c, test/test_spikey_api.c
+                       the static library + example + the API's tests, for CMake and PlatformIO
+    platformio/        an example PlatformIO project that builds offline (pio run; pio test -e native)
+    spikey-codec       host only: the native codec program (spikey-codec encode|decode IN OUT)
 
 ``host`` compiles the sources with cffi and checks them against the Python reference;
 ``cortex-m4`` cross-compiles them with the firmware runtime and firmware/hil/hil_predict.c
@@ -324,14 +330,14 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
             "layers": layer_report(pred.qg), "calibration": {"data": CALIBRATION},
             "sources": {n: _sha(t) for n, t in sorted(src.files.items())}}
     _predictor_step(target, pred, src, out, info, log)
-    exported = export(out, target, pred, log)
-    info["export"] = exported["info"]
+    codec = None
     if target != "host":
         codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, log=log)
         info["codec"] = {k: codec[k] for k in ("data", "three_way", "repeatable", "compression")}
         info["codec"]["instructions"] = {k: codec["per_file"][k] for k in
                                          ("insns_per_sample", "insns_per_frame_mean", "insns_worst_frame")}
         info["codec"]["report"] = codec.get("report")
+    info["export"] = export(out, target, pred, codec, log)
     info["quantisation"] = {k: q[k] for k in ("data", "samples", "float_bits_per_sample", "integer_bits_per_sample",
                                               "loss_bits_per_sample", "loss_percent")}
     info["outputs"] = _outputs(out)

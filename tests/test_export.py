@@ -8,12 +8,15 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from codegen.build import build
 from codegen.export.library import api_sources
 from spikey.learned import load_model
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +125,18 @@ def test_the_pio_example_runs_in_qemu(pio):
                         "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],
                        check=False, capture_output=True, timeout=120)
     assert r.returncode == 0
+
+
+def test_a_cortex_builds_header_states_its_measured_cost():
+    """A Cortex-M build passes its instructions.json to the export: the header's cost paragraph
+    quotes those figures (here from the committed cortex-m4 build report)."""
+    from codegen.export.build import cost_of
+    measured = json.loads((REPO / "bench" / "results" / "build-report" / "default-cortex-m4" /
+                           "instructions.json").read_text())
+    model = load_model(None)
+    header = api_sources(model.name, model.identity, model.meta, cost_of(measured))["include/spikey.h"]
+    pf = measured["per_file"]
+    assert f"costs {pf['insns_per_sample']:.0f} instructions per sample on average" in header
+    assert f"{pf['insns_worst_frame']:,} instructions\n * in the worst {measured['frame_samples']}-sample frame" in header
+    assert f"stack peak is {measured['encode_stack_bytes']} B" in header
+    assert "A Cortex-M build measures it" in api_sources(model.name, model.identity, model.meta)["include/spikey.h"]

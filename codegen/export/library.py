@@ -41,12 +41,13 @@ def runtime_files() -> list[Path]:
     return files
 
 
-def api_sources(name: str, identity: bytes, meta: dict) -> dict:
-    """include/spikey.h and src/spikey.c of a model (name -> text)."""
+def api_sources(name: str, identity: bytes, meta: dict, cost: dict | None = None) -> dict:
+    """include/spikey.h and src/spikey.c of a model (name -> text); ``cost``: the encoder's
+    measured instructions and stack on a Cortex-M (codegen.export.build.cost_of), or None."""
     family = meta["coder"]["family"]
     ctx = {"name": name, "identity": identity.hex(), "codec_id": RANGE_CODEC_ID, "family": family,
            "family_id": FAMILY_IDS[family], "model_id": ", ".join(f"0x{b:02x}" for b in identity),
-           "edges": c_array([int(e) for e in edges_from_meta(meta)], per_line=8)}
+           "edges": c_array([int(e) for e in edges_from_meta(meta)], per_line=8), "cost": cost}
     return {"include/spikey.h": render("spikey.h.j2", **ctx), "src/spikey.c": render("spikey.c.j2", **ctx)}
 
 
@@ -61,11 +62,10 @@ def library_json(name: str, identity: bytes) -> str:
         "examples": [EXAMPLE]}, indent=2) + "\n"
 
 
-def write_library(out: Path, name: str, identity: bytes, meta: dict) -> list[str]:
-    """Write the library around the generated sources already in ``out/src``; returns the
-    top-level names written (for build.json's outputs)."""
+def write_library(out: Path, name: str, identity: bytes, meta: dict, cost: dict | None = None) -> None:
+    """Write the library around the generated sources already in ``out/src``."""
     out = Path(out)
-    for rel, text in api_sources(name, identity, meta).items():
+    for rel, text in api_sources(name, identity, meta, cost).items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         (out / rel).write_text(text)
     for p in runtime_files():
@@ -78,4 +78,3 @@ def write_library(out: Path, name: str, identity: bytes, meta: dict) -> list[str
     (out / "CMakeLists.txt").write_text(render("export/CMakeLists.txt.j2", name=name, identity=identity.hex(),
                                                sources=sources, example=EXAMPLE, test=API_TEST))
     (out / "library.json").write_text(library_json(name, identity))
-    return list(OUTPUTS)
