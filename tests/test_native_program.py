@@ -166,3 +166,12 @@ def test_eval_sh_loop_on_real_recordings(program, tmp_path, dev_files):
         assert run(program, "decode", tmp_path / "c", tmp_path / "d.wav").returncode == 0
         assert (tmp_path / "d.wav").read_bytes() == f.read_bytes()
         assert (tmp_path / "c").read_bytes() == python_stream(f.read_bytes())
+
+
+def test_a_joint_stream_is_sent_to_spikey_decode(program, tmp_path):
+    from spikey.codec import encode_joint
+    recs = {f"ch{i}.wav": parse_wav(_walk(500, seed=i)) for i in range(2)}
+    (tmp_path / "j.spk").write_bytes(encode_joint(recs, LearnedCodec(), 64))
+    assert_refused(run(program, "decode", tmp_path / "j.spk", tmp_path / "out.wav"),
+                   "bitstream holds 2 channels (joint frames): decode it with spikey decode --joint", tmp_path,
+                   ["j.spk"])
