@@ -67,6 +67,22 @@ def test_cmake_builds_the_library_example_and_tests(out, tmp_path):
     assert len([ln for ln in lines if ln.startswith("PASS ")]) >= 20 and not any(ln.startswith("FAIL") for ln in lines)
 
 
+@pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="cmake or arm-none-eabi-gcc not installed")
+def test_cmake_cross_builds_the_library_for_a_cortex_m4(out, tmp_path):
+    """As a firmware project includes it: a bare-metal toolchain, the library alone."""
+    b = tmp_path / "cross"
+    subprocess.run(["cmake", "-S", str(out), "-B", str(b), "-DCMAKE_SYSTEM_NAME=Generic",
+                    "-DCMAKE_C_COMPILER=arm-none-eabi-gcc", "-DCMAKE_TRY_COMPILE_TARGET_TYPE=STATIC_LIBRARY",
+                    "-DCMAKE_C_FLAGS=-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16",
+                    "-DSPIKEY_BUILD_EXAMPLES=OFF"], check=True, capture_output=True)
+    subprocess.run(["cmake", "--build", str(b), "-j", "2"], check=True, capture_output=True)
+    members = subprocess.run(["arm-none-eabi-ar", "t", str(b / "libspikey.a")], check=True, capture_output=True,
+                             text=True).stdout.split()
+    assert {"spikey.c.obj", "spk_codec.c.obj", "range_coder.c.obj"} <= set(members)
+    assert not (b / "spikey_example").exists()
+
+
 def _pio_missing() -> str | None:
     if importlib.util.find_spec("platformio") is None or importlib.util.find_spec("SCons") is None:
         return "platformio not installed (pip install -e '.[platformio]')"
