@@ -17,8 +17,8 @@ nowhere else:
                        instructions/sample, per frame, worst frame (-icount), repeatable run to run
     measurements.json, report.{json,md,png}
                        cortex-m4 only: the build report (codegen/measure, codegen/report)
-    include/spikey.h   the C API, the one header a user includes (codegen/export); src/ also holds the
-                       API (spikey.c) and the runtime's sources, so the folder is a library:
+    include/, lib/     the C API: include/spikey.h, the one header a user includes, and the runtime's
+                       headers; lib/ the API (spikey.c) and the runtime's sources (codegen/export):
     CMakeLists.txt, library.json, examples/encode/main.c, test/test_spikey_api.c
                        the static library + example + the API's tests, for CMake and PlatformIO
     platformio/        an example PlatformIO project that builds offline (pio run; pio test -e native)

@@ -10,7 +10,7 @@ from codegen.cli import main
 
 # what a host build exports besides its sources (codegen.export): the library, its build files,
 # the PlatformIO project and the native codec program
-HOST_EXPORTS = ("include", "CMakeLists.txt", "library.json", "examples", "test", "platformio", "spikey-codec")
+HOST_EXPORTS = ("include", "lib", "CMakeLists.txt", "library.json", "examples", "test", "platformio", "spikey-codec")
 
 
 def _host(out, *extra) -> int:

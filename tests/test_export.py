@@ -31,14 +31,16 @@ def test_the_header_is_one_include_and_strict_c99(out):
     assert [ln for ln in (out / "examples" / "encode" / "main.c").read_text().splitlines()
             if ln.startswith("#include")] == ["#include <stdint.h>", '#include "spikey.h"']
     subprocess.run(["cc", "-std=c99", "-pedantic", "-Wall", "-Wextra", "-Werror", "-fsyntax-only",
-                    f"-I{out / 'include'}", f"-I{out / 'src'}", str(out / "examples" / "encode" / "main.c"),
-                    *map(str, sorted((out / "src").glob("spikey.c")))], check=True)
+                    f"-I{out / 'include'}", str(out / "examples" / "encode" / "main.c"),
+                    str(out / "lib" / "spikey.c")], check=True)
     header = (out / "include" / "spikey.h").read_text()
     for name in ("spikey_encoder_init", "spikey_encode_frame", "spikey_flush", "spikey_decoder_init",
                  "spikey_decode_frame", "spikey_decoder_finish", "SPIKEY_STATE_BYTES", "SPIKEY_PAYLOAD_MAX_BYTES",
                  "SPIKEY_ERR_OVERFLOW"):
         assert name in header
-    assert "malloc" not in "".join(p.read_text() for p in (out / "src").glob("*.c"))
+    assert "malloc" not in "".join(p.read_text() for d in ("src", "lib") for p in (out / d).glob("*.c"))
+    assert sorted(p.name for p in (out / "src").iterdir()) == sorted(json.loads(
+        (out / "build.json").read_text())["sources"])            # src/ stays the generated C alone
 
 
 def test_the_exports_are_the_models_and_repeat(out):
@@ -47,7 +49,7 @@ def test_the_exports_are_the_models_and_repeat(out):
     assert bytes.fromhex(info["model_identity"]) == model.identity
     for rel, text in api_sources(model.name, model.identity, model.meta).items():
         assert (out / rel).read_text() == text
-    assert f"0x{model.identity[0]:02x}, 0x{model.identity[1]:02x}" in (out / "src" / "spikey.c").read_text()
+    assert f"0x{model.identity[0]:02x}, 0x{model.identity[1]:02x}" in (out / "lib" / "spikey.c").read_text()
     lib = json.loads((out / "library.json").read_text())
     assert lib["name"] == "spikey" and lib["build"]["includeDir"] == "include"
 

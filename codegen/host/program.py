@@ -1,7 +1,7 @@
 """The native codec program: ``spikey-codec encode IN OUT`` / ``decode IN OUT``, linked by
-the host cc from a build's library (include/spikey.h, src/: the C API and the runtime),
-the model's generated C with the host's kernel (the runtime's own, codegen.compile) and
-the program's sources (firmware manifest ``native.program``: WAV parsing, the container,
+the host cc from a build's library (include/: spikey.h and the runtime's headers; lib/:
+the C API and the runtime), the model's generated C with the host's kernel (the runtime's
+own, codegen.compile) in place of the build's src/, and the program's sources (firmware manifest ``native.program``: WAV parsing, the container,
 main). No Python at run time; the same bytes as ``spikey encode`` with the range coder
 (tests/test_native_program.py checks it).
 """
@@ -30,15 +30,18 @@ def host_cc() -> str:
 
 
 def build_program(out: Path, host_sources: dict, work: Path, log=print) -> Path:
-    """Link ``out/spikey-codec`` from ``out/include``, the non-generated ``out/src`` files,
-    ``host_sources`` (name -> text, written into ``work``) and the program's sources; written
-    through a temporary name, so a failed link leaves no program."""
+    """Link ``out/spikey-codec`` from ``out/include`` and ``out/lib``, ``host_sources`` (name
+    -> text) and the program's sources, in the library's layout inside ``work`` (spikey.h
+    includes ../src/spk_codec.h: there, the host sources); written through a temporary
+    name, so a failed link leaves no program."""
     out, work = Path(out), Path(work)
+    shutil.copytree(out / "include", work / "include")
+    (work / "src").mkdir()
     for name, text in host_sources.items():
-        (work / name).write_text(text)
-    library = [p for p in sorted((out / "src").glob("*.c")) if p.name not in host_sources]
-    sources = [*sorted(work.glob("*.c")), *library, *firmware.sources("native.program")]
-    includes = [out / "include", work, out / "src", *firmware.include_dirs("native")]
+        (work / "src" / name).write_text(text)
+    sources = [*sorted((work / "src").glob("*.c")), *sorted((out / "lib").glob("*.c")),
+               *firmware.sources("native.program")]
+    includes = [work / "include", *firmware.include_dirs("native")]
     tmp = out / f".{PROGRAM}.tmp"
     log(f"codegen: linking {out / PROGRAM} (host cc {' '.join(CFLAGS[2:5])})")
     toolchain.run([host_cc(), *CFLAGS, *(f"-I{d}" for d in includes), *map(str, sources), "-o", str(tmp)],
