@@ -44,7 +44,9 @@ def _off_grid():
     return from_samples(np.clip(x, -32768, 32767).astype(np.int16), 19531).to_bytes()
 
 
-CASES = {**EDGE_CASES, "random walk": _walk(), "off-grid samples": _off_grid()}
+CASES = {**EDGE_CASES, "random walk": _walk(), "off-grid samples": _off_grid(),
+         # 5 s of one code: the most compressible recording
+         "constant 5 s": from_samples(from_codes(np.full(99_000, 700)), 19531).to_bytes()}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -105,6 +107,19 @@ def test_bad_streams_are_refused_as_python_refuses_them(program, tmp_path, name)
         message = ("bitstream uses codec id 9, which spikey-codec does not decode (it reads the learned model "
                    "with the range coder): use spikey decode")
     assert_refused(run(program, "decode", tmp_path / "c.spk", tmp_path / "out.wav"), message, tmp_path, ["c.spk"])
+
+
+def test_a_sample_count_the_payload_cannot_hold_is_refused_before_allocating(program, tmp_path):
+    """The channel's sample count (offset 19: after magic, version, codec, model id, mode, the
+    empty mode parameters, channel count, frame and the empty name) set to 2^40, CRC fixed."""
+    stream = python_stream(_walk())
+    old_len = 1
+    while stream[19 + old_len - 1] & 0x80:
+        old_len += 1
+    big = bytes([0x80] * 5 + [0x20])     # varint of 2^40
+    (tmp_path / "c.spk").write_bytes(_recrc(stream[:19] + big + stream[19 + old_len:]))
+    assert_refused(run(program, "decode", tmp_path / "c.spk", tmp_path / "out.wav"),
+                   "corrupt bitstream: the payload does not decode to the recorded sample counts", tmp_path, ["c.spk"])
 
 
 def test_another_model_and_other_codecs_are_refused(program, tmp_path):

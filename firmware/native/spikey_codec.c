@@ -23,6 +23,11 @@
 #include "spk_wav.h"
 
 #define SPK_WHY 256u
+/* Codes one payload byte can hold at most: a code's frequency is at most 2^18 - 1023 of the
+ * range coder's 2^18, so it costs at least -log2(1 - 1023 / 2^18) = 0.00564 bits, and 8 bits
+ * hold at most 1419 codes. A stream that claims more is corrupt (the decoder would run past
+ * its end); it is refused before its count is trusted with an allocation. */
+#define SPK_CODES_PER_BYTE 1500u
 
 static const char *spk_prog = "spikey-codec";
 
@@ -255,8 +260,8 @@ static int spk_decode(const char *in, const char *out)
                  (unsigned long long)s.n_channels);
     } else if (s.n_channels != 1u) {
         spk_fail("a per-file stream holds one channel, not %llu", (unsigned long long)s.n_channels);
-    } else if (s.first.samples > (uint64_t)8u * n_in + 64u || s.first.samples > 0x3FFFFFF0u) {
-        /* a range-coded code costs at least 2^-18 bits... but a corrupt count must not allocate */
+    } else if (s.first.samples > SPK_CODES_PER_BYTE * ((uint64_t)s.n_payload + 8u) || s.first.samples > 0x3FFFFFF0u) {
+        /* more codes than the payload can hold: refused before anything is allocated */
         spk_fail("corrupt bitstream: the payload does not decode to the recorded sample counts");
     } else {
         rc = 0;
