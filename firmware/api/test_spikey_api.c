@@ -187,8 +187,9 @@ static void test_empty(void)
 
 static void test_sizes(void)
 {
-    check("state_bytes", SPIKEY_STATE_BYTES == sizeof(spikey_t) && SPIKEY_STATE_BYTES > 0u,
-          "SPIKEY_STATE_BYTES is not sizeof(spikey_t)");
+    check("state_bytes", SPIKEY_STATE_BYTES == sizeof(spikey_t) && SPIKEY_STATE_BYTES > 0u &&
+                             SPIKEY_SCRATCH_BYTES == 0u,
+          "SPIKEY_STATE_BYTES is not sizeof(spikey_t), or the API claims scratch memory");
     check("model_id_set", (spikey_model_id[0] | spikey_model_id[1] | spikey_model_id[7]) != 0u,
           "the model identity is zero");
 }
