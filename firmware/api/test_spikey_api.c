@@ -162,18 +162,21 @@ static void test_misuse(void)
     uint32_t n_bytes;
     int16_t c = 0;
     memset(&s, 0, sizeof s);
-    check("uninitialised_refused", spikey_encode_frame(&s, &c, 1u) == SPIKEY_ERR_RANGE &&
-                                       spikey_decode_frame(&s, &c, 1u) == SPIKEY_ERR_RANGE,
+    check("uninitialised_refused", spikey_encode_frame(&s, &c, 1u) == SPIKEY_ERR_STATE &&
+                                       spikey_decode_frame(&s, &c, 1u) == SPIKEY_ERR_STATE &&
+                                       spikey_flush(&s, &n_bytes) == SPIKEY_ERR_STATE &&
+                                       spikey_decoder_finish(&s) == SPIKEY_ERR_STATE,
           "a zeroed spikey_t was used");
     check("null_refused", spikey_encoder_init(NULL, buf, 1u) == SPIKEY_ERR_RANGE &&
                               spikey_encoder_init(&s, NULL, 1u) == SPIKEY_ERR_RANGE &&
-                              spikey_decoder_init(&s, NULL, 1u) == SPIKEY_ERR_RANGE,
+                              spikey_decoder_init(&s, NULL, 1u) == SPIKEY_ERR_RANGE &&
+                              spikey_encode_frame(NULL, &c, 1u) == SPIKEY_ERR_RANGE,
           "a NULL argument was accepted");
     spikey_encoder_init(&s, buf, sizeof buf);
-    check("decode_on_encoder_refused", spikey_decode_frame(&s, &c, 1u) == SPIKEY_ERR_RANGE,
+    check("decode_on_encoder_refused", spikey_decode_frame(&s, &c, 1u) == SPIKEY_ERR_STATE,
           "an encoder decoded");
     spikey_flush(&s, &n_bytes);
-    check("encode_after_flush_refused", spikey_encode_frame(&s, &c, 1u) == SPIKEY_ERR_RANGE,
+    check("encode_after_flush_refused", spikey_encode_frame(&s, &c, 1u) == SPIKEY_ERR_STATE,
           "an encoder coded after its flush");
 }
 
