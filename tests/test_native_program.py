@@ -8,6 +8,7 @@ import zlib
 import numpy as np
 import pytest
 from test_wav import BAD, EDGE_CASES
+from wavs import chunk, riff
 
 from codegen.build import build
 from spikey import baseline
@@ -46,7 +47,10 @@ def _off_grid():
 
 CASES = {**EDGE_CASES, "random walk": _walk(), "off-grid samples": _off_grid(),
          # 5 s of one code: the most compressible recording
-         "constant 5 s": from_samples(from_codes(np.full(99_000, 700)), 19531).to_bytes()}
+         "constant 5 s": from_samples(from_codes(np.full(99_000, 700)), 19531).to_bytes(),
+         # a rate whose canonical header would overflow 32 bits: kept verbatim
+         "sample rate 2^32 - 1": riff(chunk(b"fmt ", struct.pack("<HHIIHH", 1, 1, 0xFFFFFFFF, 0, 2, 16)),
+                                      chunk(b"data", np.arange(5, dtype="<i2").tobytes()))}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -190,3 +194,29 @@ def test_a_joint_stream_is_sent_to_spikey_decode(program, tmp_path):
     assert_refused(run(program, "decode", tmp_path / "j.spk", tmp_path / "out.wav"),
                    "bitstream holds 2 channels (joint frames): decode it with spikey decode --joint", tmp_path,
                    ["j.spk"])
+
+
+def test_damaged_wav_headers_give_the_bytes_or_the_refusal_of_spikey_encode(program, tmp_path):
+    """Random bytes in a WAV's header: spikey-codec writes the stream spikey encode writes, or
+    refuses with the line the Python CLI prints (str.splitlines' first line)."""
+    data = _walk(300, seed=2)
+    rng = np.random.default_rng(5)
+    outcomes = {"ok": 0, "refused": 0}
+    for _ in range(150):
+        b = bytearray(data)
+        for _ in range(int(rng.integers(1, 4))):
+            b[int(rng.integers(0, 44))] = int(rng.integers(0, 256))
+        (tmp_path / "in.wav").write_bytes(bytes(b))
+        (tmp_path / "o.spk").unlink(missing_ok=True)
+        r = subprocess.run([str(program), "encode", str(tmp_path / "in.wav"), str(tmp_path / "o.spk")],
+                           capture_output=True, check=False)
+        try:
+            want = python_stream(bytes(b))
+        except RecordingError as e:
+            assert (r.returncode, r.stderr) == (1, f"spikey-codec: error: {str(e).splitlines()[0]}\n".encode())
+            assert not (tmp_path / "o.spk").exists()
+            outcomes["refused"] += 1
+            continue
+        assert r.returncode == 0 and (tmp_path / "o.spk").read_bytes() == want
+        outcomes["ok"] += 1
+    assert outcomes["ok"] > 0 and outcomes["refused"] > 0

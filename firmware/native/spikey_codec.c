@@ -31,14 +31,29 @@
 
 static const char *spk_prog = "spikey-codec";
 
+/* The length of msg's first line, as Python's str.splitlines() cuts it (the Python CLI
+ * prints that line): at \n \r \v \f, \x1c-\x1e, U+0085, U+2028 or U+2029 (UTF-8). */
+static size_t spk_first_line(const char *msg)
+{
+    const unsigned char *p = (const unsigned char *)msg;
+    size_t i;
+    for (i = 0u; p[i]; i++) {
+        if ((p[i] >= 10 && p[i] <= 13) || (p[i] >= 28 && p[i] <= 30) || (p[i] == 0xC2 && p[i + 1] == 0x85) ||
+            (p[i] == 0xE2 && p[i + 1] == 0x80 && (p[i + 2] == 0xA8 || p[i + 2] == 0xA9)))
+            break;
+    }
+    return i;
+}
+
+/* One line on stderr, "spikey-codec: error: <reason>"; returns the exit status 1. */
 static int spk_fail(const char *fmt, ...)
 {
+    char msg[1024];
     va_list ap;
-    fprintf(stderr, "%s: error: ", spk_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s: error: %.*s\n", spk_prog, (int)spk_first_line(msg), msg);
     return 1;
 }
 

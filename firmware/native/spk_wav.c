@@ -70,17 +70,30 @@ static int spk_wav_fmt(const uint8_t *b, size_t size, uint32_t *rate, char *why,
     return 0;
 }
 
-/* A chunk id as wav.py names it: latin-1, stripped of surrounding white space. */
-static void spk_wav_name(const uint8_t *id, char out[5])
+/* Whether Python's str.strip() removes the latin-1 character c (str.isspace). */
+static int spk_wav_space(uint8_t c)
 {
-    size_t a = 0u, b = 4u, i;
-    while (a < b && (id[a] == ' ' || (id[a] >= 9 && id[a] <= 13)))
+    return c == ' ' || (c >= 9 && c <= 13) || (c >= 28 && c <= 31) || c == 0x85 || c == 0xA0;
+}
+
+/* A chunk id as wav.py names it: decoded as latin-1, stripped of white space, written as
+ * UTF-8 (as Python prints it); out holds at most 8 bytes and a NUL. */
+static void spk_wav_name(const uint8_t *id, char out[9])
+{
+    size_t a = 0u, b = 4u, i, n = 0u;
+    while (a < b && spk_wav_space(id[a]))
         a++;
-    while (b > a && (id[b - 1] == ' ' || (id[b - 1] >= 9 && id[b - 1] <= 13)))
+    while (b > a && spk_wav_space(id[b - 1]))
         b--;
-    for (i = a; i < b; i++)
-        out[i - a] = (char)id[i];
-    out[b - a] = '\0';
+    for (i = a; i < b; i++) {
+        if (id[i] < 0x80u) {
+            out[n++] = (char)id[i];
+        } else {
+            out[n++] = (char)(0xC0u | (id[i] >> 6));
+            out[n++] = (char)(0x80u | (id[i] & 0x3Fu));
+        }
+    }
+    out[n] = '\0';
 }
 
 int spk_wav_parse(const uint8_t *data, size_t len, spk_wav_t *w, char *why, size_t cap)
@@ -105,7 +118,7 @@ int spk_wav_parse(const uint8_t *data, size_t len, spk_wav_t *w, char *why, size
         const uint8_t *id = data + pos;
         size_t size = spk_wav_u32(data + pos + 4), body = pos + 8u;
         if (body + size > riff_end) {
-            char name[5];
+            char name[9];
             spk_wav_name(id, name);
             snprintf(why, cap, "truncated: chunk '%s' declares %zu bytes, %zu remain", name, size, riff_end - body);
             return -1;
