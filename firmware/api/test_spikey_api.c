@@ -149,8 +149,20 @@ static void test_truncated_payload(void)
     uint32_t n_bytes;
     make_signal(6u);
     n_bytes = encode(buf, sizeof buf, N, 64u, &st);
-    check("truncated_payload_refused", st == SPIKEY_OK && decode(buf, n_bytes / 2u, N, 64u) != SPIKEY_OK,
-          "half a payload decoded without an error");
+    check("truncated_payload_refused", st == SPIKEY_OK && decode(buf, n_bytes / 2u, N, 64u) == SPIKEY_ERR_OVERRUN,
+          "half a payload decoded without SPIKEY_ERR_OVERRUN");
+    {
+        /* the error shows in the frame that runs out, and stays */
+        uint32_t i, first_bad = N;
+        spikey_decoder_init(&s, buf, n_bytes / 2u);
+        for (i = 0u; i < N; i += 64u) {
+            if (spikey_decode_frame(&s, &y[i], (N - i < 64u) ? N - i : 64u) != SPIKEY_OK && first_bad == N)
+                first_bad = i;
+        }
+        check("overrun_is_reported_by_the_frame", first_bad < N && first_bad > N / 4u &&
+                                                      spikey_decode_frame(&s, y, 1u) == SPIKEY_ERR_OVERRUN,
+              "running out of payload was not reported by a frame (sticky)");
+    }
     check("trailing_bytes_refused", decode(buf, n_bytes + 3u, N, 64u) != SPIKEY_OK,
           "a payload with trailing bytes decoded without an error");
     check("fewer_codes_refused", decode(buf, n_bytes, N - 100u, 64u) != SPIKEY_OK,
