@@ -243,3 +243,33 @@ def test_damaged_streams_give_the_bytes_or_the_refusal_of_spikey_decode(program,
             continue
         assert r.returncode == 0 and (tmp_path / "o.wav").read_bytes() == want
         (tmp_path / "o.wav").unlink()
+
+
+@pytest.mark.slow
+def test_the_program_is_clean_under_asan_and_ubsan(program, tmp_path):
+    """The program's own C (WAV parsing, the container) and the library under AddressSanitizer
+    and UBSan, on damaged streams and damaged WAV headers: no report, exit 0 or 1."""
+    from codegen.compile import compiled_model
+    from codegen.host.program import build_program
+    from codegen.reference.compile import compile_model
+    from spikey.model.files import resolve
+    (tmp_path / "work").mkdir()
+    san = build_program(program.parent, compiled_model(compile_model(resolve(None))).sources, tmp_path / "work",
+                        log=lambda *a: None, sanitize=True, name="spikey-codec-asan")
+    try:
+        stream, data = python_stream(_walk(1500, seed=4)), _walk(200, seed=6)
+        rng = np.random.default_rng(4)
+        for i in range(60):
+            b = bytearray(stream)
+            for _ in range(int(rng.integers(1, 4))):
+                b[int(rng.integers(14, len(b) - 4))] = int(rng.integers(0, 256))
+            (tmp_path / "c.spk").write_bytes(_recrc(bytes(b)[: len(b) - int(rng.integers(0, 3)) * 4 or None]))
+            w = bytearray(data)
+            w[int(rng.integers(0, 44))] = int(rng.integers(0, 256))
+            (tmp_path / "i.wav").write_bytes(bytes(w))
+            for args in (("decode", tmp_path / "c.spk", tmp_path / "o.wav"), ("encode", tmp_path / "i.wav", tmp_path / "o")):
+                r = run(san, *args)
+                assert r.returncode in (0, 1) and "Sanitizer" not in r.stderr and "runtime error" not in r.stderr, \
+                    r.stderr[-2000:]
+    finally:
+        san.unlink()

@@ -29,22 +29,28 @@ def host_cc() -> str:
     raise ToolchainMissing("no host C compiler (cc or gcc) on PATH; install it with: apt-get install gcc")
 
 
-def build_program(out: Path, host_sources: dict, work: Path, log=print) -> Path:
+SANITIZE = ("-O1", "-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+
+
+def build_program(out: Path, host_sources: dict, work: Path, log=print, sanitize: bool = False,
+                  name: str = PROGRAM) -> Path:
     """Link ``out/spikey-codec`` from ``out/include`` and ``out/lib``, ``host_sources`` (name
     -> text) and the program's sources, in the library's layout inside ``work`` (spikey.h
     includes ../src/spk_codec.h: there, the host sources); written through a temporary
-    name, so a failed link leaves no program."""
+    name, so a failed link leaves no program. ``sanitize``: with AddressSanitizer and UBSan
+    (abort on the first error), for the tests; ``name``: the program's file name."""
     out, work = Path(out), Path(work)
     shutil.copytree(out / "include", work / "include")
     (work / "src").mkdir()
-    for name, text in host_sources.items():
-        (work / "src" / name).write_text(text)
+    for file, text in host_sources.items():
+        (work / "src" / file).write_text(text)
     sources = [*sorted((work / "src").glob("*.c")), *sorted((out / "lib").glob("*.c")),
                *firmware.sources("native.program")]
     includes = [work / "include", *firmware.include_dirs("native")]
-    tmp = out / f".{PROGRAM}.tmp"
-    log(f"codegen: linking {out / PROGRAM} (host cc {' '.join(CFLAGS[2:5])})")
-    toolchain.run([host_cc(), *CFLAGS, *(f"-I{d}" for d in includes), *map(str, sources), "-o", str(tmp)],
-                  f"linking {PROGRAM}")
-    os.replace(tmp, out / PROGRAM)
-    return out / PROGRAM
+    flags = [*CFLAGS, *(SANITIZE if sanitize else ())]
+    tmp = out / f".{name}.tmp"
+    log(f"codegen: linking {out / name} (host cc {' '.join(CFLAGS[2:5])})")
+    toolchain.run([host_cc(), *flags, *(f"-I{d}" for d in includes), *map(str, sources), "-o", str(tmp)],
+                  f"linking {name}")
+    os.replace(tmp, out / name)
+    return out / name
