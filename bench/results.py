@@ -58,10 +58,17 @@ plan              codegen plan (budget n1-budget, core cortex-m4, radio ir-uwb-2
                   length (codegen.plan.collect FRAMES) in .cache/plan/builds (not in git; built where missing, about 45 s
                   each) -> bench/results/plan/plan.{json,md,png}.
 
+native            bench/native_codec.py: codegen build --target host, then its spikey-codec
+                  encodes and decodes the 30 validation files one process each (eval.sh),
+                  byte-exact, and `spikey encode`'s first and second run (about 30 s)
+                  -> bench/results/native/native.{json,md,png}, docs/results-native.png.
+
 After the parts, always (and alone with ``--from-json``, in seconds): docs/results.md
-(the codec benchmark and the ladder, from bench/results/learned/bench.json and
-bench/results/ladder.json; the frame-length and plan sections from their JSON) and the README's blocks between ``<!-- results:NAME -->`` and
-``<!-- /results:NAME -->`` (codecs, model, build-report, ladder; from those JSON files, the
+(the codec benchmark, the ladder, the cores, the native program, frame length and the plan,
+from bench/results/learned/bench.json, ladder.json, cores.json, native/native.json,
+frames/frames.json and plan/plan.json) and the README's blocks
+between ``<!-- results:NAME -->`` and
+``<!-- /results:NAME -->`` (codecs, model, build-report, ladder, native; from those JSON files, the
 build report's report.json and the bundled models' model.json); nothing else of the README
 changes. ``--from-json`` also re-renders, without measuring, what has a renderer apart from
 its measurement: bench.md and bench.png of learned/ and foundation/, docs/results-codecs.png,
@@ -112,6 +119,7 @@ PLAN_OUT = RESULTS / "plan"
 PLAN_BUILDS = REPO / ".cache" / "plan" / "builds"      # the plan's builds (obj/, ELFs): not in git
 PLAN_RADIO = "ir-uwb-28nm"                             # the implant-class radio the committed plan assumes
 FRAMES_OUT = RESULTS / "frames"
+NATIVE_OUT = RESULTS / "native"
 DOC = REPO / "docs" / "results.md"
 README = REPO / "README.md"
 CODECS_PNG = REPO / "docs" / "results-codecs.png"
@@ -129,7 +137,7 @@ BEST_PUBLIC_RATIO = 3.46
 BRAINWIRE_RATIO = 3.35
 CHALLENGE_FILES = 743
 
-README_BLOCKS = ("codecs", "model", "build-report", "ladder")
+README_BLOCKS = ("codecs", "model", "build-report", "ladder", "native")
 
 
 def _rel(p: Path) -> str:
@@ -368,12 +376,15 @@ def document(report: dict, ladder_res: dict) -> str:
         "per model size.",
         *(["3. [Five Cortex-M cores](#five-cortex-m-cores): the codec built, run and checked three ways on each "
            "core, instructions per sample side by side."] if cores.OUT.is_file() else []),
-        "4. [Frame length](#frame-length) and [the plan](#plan-which-builds-fit-the-budget): what short frames "
+        "4. [Native codec program](#native-codec-program): `spikey-codec` in the challenge's eval.sh loop, and "
+        "the Python CLI's start.",
+        "5. [Frame length](#frame-length) and [the plan](#plan-which-builds-fit-the-budget): what short frames "
         "cost, and which builds fit the N1 budget (`codegen plan`).",
         "",
     ]
-    body = "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + cores.section_from_json()
-    return body.rstrip("\n") + "\n\n" + plan_sections()
+    sections = [codec_section(report), ladder.section(ladder_res), cores.section_from_json(), native_section(),
+                plan_sections()]
+    return "\n".join(head) + "\n" + "\n".join(s.strip("\n") + "\n" for s in sections if s.strip())
 
 
 def plan_sections() -> str:
@@ -403,6 +414,13 @@ def plan_sections() -> str:
     return "\n".join(out) + "\n"
 
 
+def native_section() -> str:
+    """docs/results.md's native program section (bench/native_codec.py), between its markers."""
+    path = NATIVE_OUT / "native.json"
+    body = _native().render_md(_load_json(path)) if path.is_file() else "Not measured yet: `--only native`.\n"
+    return f"<!-- results:native -->\n{body.rstrip()}\n<!-- /results:native -->\n"
+
+
 def _load_json(path: Path) -> dict:
     return json.loads(Path(path).read_text())
 
@@ -418,6 +436,7 @@ def inputs() -> dict:
         "baseline_report": _load_json(BASELINE_BUILD_OUT / "report.json"),
         "default": read_meta(resolve(None)),
         "middleout": read_meta(resolve(MIDDLEOUT)),
+        "native": _load_json(NATIVE_OUT / "native.json"),
     }
 
 
@@ -644,7 +663,13 @@ def readme_blocks(data: dict) -> dict:
         "model": readme_model(data["default"], data["middleout"], data["ladder"]),
         "build-report": readme_build_report(data["report"], data["baseline_report"]),
         "ladder": readme_ladder(data["ladder"]),
+        "native": _native().readme_block(data["native"]),
     }
+
+
+def _native():
+    import native_codec  # noqa: E402  (bench/native_codec.py)
+    return native_codec
 
 
 def fill_readme(text: str, blocks: dict) -> str:
@@ -804,6 +829,9 @@ def _drop_binaries(out: Path, log) -> None:
         elif p.suffix == ".elf":
             p.unlink()
             gone.append(p.name)
+        elif p.name == "platformio" and (p / "toolchain").is_dir():     # links into this machine's /usr/bin
+            shutil.rmtree(p / "toolchain")
+            gone.append("platformio/toolchain/")
     if gone:
         log(f"removed {', '.join(gone)} from {_rel(out)} (not committed)")
 
@@ -860,6 +888,15 @@ def part_plan(ctx: Ctx) -> None:
     ctx.log(f"plan: wrote {', '.join(map(str, written))}")
 
 
+def part_native(ctx: Ctx) -> None:
+    res = _native().measure(ctx.data, ctx.limit, log=ctx.log)
+    res["git"] = ctx.git
+    written = _native().write(res, NATIVE_OUT)
+    shutil.copyfile(NATIVE_OUT / "native.png", REPO / "docs" / "results-native.png")
+    ctx.log(f"native: {res['files']} files in {res['program']['total_s']:.2f} s; second spikey encode "
+            f"{res['cli']['second_s']:.2f} s; wrote " + ", ".join(_rel(p) for p in written))
+
+
 @dataclass(frozen=True)
 class Part:
     name: str
@@ -888,6 +925,7 @@ PARTS = [
     Part("plan", "bench/results/plan/plan.{json,md,png} (docs/results.md: between <!-- results:plan --> markers; "
          "its builds in .cache/plan/builds: not in git)", "about 6 min from a clean clone, seconds after",
          part_plan, qemu=True),
+    Part("native", "bench/results/native/native.{json,md,png}, docs/results-native.png", "about 30 s", part_native),
 ]
 PART_NAMES = [p.name for p in PARTS]
 

@@ -18,6 +18,12 @@ nowhere else:
                        instructions/sample, per frame, worst frame (-icount), repeatable run to run
     measurements.json, report.{json,md,png}
                        Cortex-M only: the build report (codegen/measure, codegen/report)
+    include/, lib/     the C API: include/spikey.h, the one header a user includes, and the runtime's
+                       headers; lib/ the API (spikey.c) and the runtime's sources (codegen/export):
+    CMakeLists.txt, library.json, examples/encode/main.c, test/test_spikey_api.c
+                       the static library + example + the API's tests, for CMake and PlatformIO
+    platformio/        an example PlatformIO project that builds offline (pio run; pio test -e native)
+    spikey-codec       host only: the native codec program (spikey-codec encode|decode IN OUT)
 
 ``host`` compiles the sources with cffi and checks them against the Python reference; a
 Cortex-M target (its board: codegen.target.targets; its kernels: codegen.target.kernels)
@@ -51,6 +57,7 @@ from .data import default_data_dir, recordings
 from .emit.predictor import CODEC, generate
 from .errors import BuildError
 from .frame import FRAME_MAX, check_frame
+from .export.build import EXPORTS, export
 from .hil.codec import ENCODE_ROOT, build_codec_elf, instruction_stats, run_hil_codec
 from .hil.predictor import run_hil_predict
 from .host.predictor import HostPredictor
@@ -104,7 +111,7 @@ def _loss_markdown(q: dict, pred: Predictor, weights: str) -> str:
 
 # everything a build may write; build.json says "building" with this list until the build is done
 OUTPUTS = ("src", "obj", "quantisation.json", "quantisation.md", "hil_predict.elf", "size.json", "hil_codec.elf",
-           "instructions.json", "measurements.json", "report.json", "report.md", "report.png")
+           "instructions.json", "measurements.json", "report.json", "report.md", "report.png", *EXPORTS)
 
 
 def claim_out(out: Path) -> None:
@@ -338,6 +345,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
             "layers": layer_report(pred.qg), "calibration": {"data": CALIBRATION},
             "sources": {n: _sha(t) for n, t in sorted(src.files.items())}}
     _predictor_step(target, pred, src, out, info, log)
+    codec = None
     if target != "host":
         codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, frame=frame,
                               extra=lambda m, recs: add_measurements(m, pred, recs), log=log,
@@ -346,6 +354,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
         info["codec"]["instructions"] = {k: codec["per_file"][k] for k in
                                          ("insns_per_sample", "insns_per_frame_mean", "insns_worst_frame")}
         info["codec"]["report"] = codec.get("report")
+    info["export"] = export(out, target, pred, codec, log)
     info["quantisation"] = {k: q[k] for k in ("data", "samples", "float_bits_per_sample", "integer_bits_per_sample",
                                               "loss_bits_per_sample", "loss_percent")}
     info["outputs"] = _outputs(out)

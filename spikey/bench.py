@@ -30,8 +30,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from tqdm import tqdm
-
 from .codec import CODECS, decode_channels, decode_stream, encode_joint, encode_recording, read_input, write_atomic
 from .errors import CodecError
 from .learned import JOINT_FRAME, LearnedCodec, host_codec, load_model
@@ -197,6 +195,8 @@ def measure(paths: Sequence[Path], methods: Sequence[Method], progress: bool = T
         raise CodecError("two benchmark methods share a name")
     limits = limits or {}
     total = sum(min(len(paths), limits.get(m.name, len(paths))) for m in methods)
+    from tqdm import tqdm   # here, not at the top: `spikey encode` imports this module and starts faster without it
+
     with tqdm(total=total, desc="bench", unit="run", file=sys.stderr, disable=not progress) as bar:
         for i, path in enumerate(paths):
             wav = read_input(path)

@@ -8,7 +8,9 @@ directory keyed by a SHA-256 of everything that affects the binary (sources, hea
 the include dirs, cdef, flags, Python and cffi versions, and the CPU when a flag says
 ``-march=native``). A second call with the same
 inputs loads the cached ``.so`` without compiling. Builds happen in a private temporary
-directory and are moved into place atomically, so concurrent builders do not collide.
+directory and are moved into place atomically, so concurrent builders do not collide, and
+a cached module whose bytes no longer match the SHA-256 recorded when it was built (a
+damaged or half-copied file) is removed and built again, never loaded.
 
 Cache location: ``$SPIKEY_CACHE/cffi`` or ``$XDG_CACHE_HOME/spikey/cffi`` (default
 ``~/.cache/spikey/cffi``).
@@ -32,6 +34,7 @@ from .errors import NativeError
 # UBSan); the firmware is not built with it, so the host build must not be either.
 DEFAULT_CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-fno-wrapv")
 SANITIZE_FLAGS = ("-fsanitize=undefined", "-fno-sanitize-recover=all")
+DIGEST_FILE = "SHA256SUMS"      # beside each cached module: its digest, checked before every load
 
 
 def cache_root() -> Path:
@@ -91,45 +94,75 @@ def build(files: dict, cdef: str, include, include_dirs=(), cflags=DEFAULT_CFLAG
     include_dirs = [str(Path(d).resolve()) for d in include_dirs]
     key = _key(files, cdef, include, include_dirs, cflags, ldflags)
     modname = f"_spk_{key}"
+    if modname in sys.modules:
+        return sys.modules[modname]
     root = Path(cache_dir) if cache_dir else cache_root()
     final = root / key
     so = next(final.glob(f"{modname}*.so"), None) if final.is_dir() else None
+    if so is not None and not _intact(so):   # a damaged entry is never loaded: dlopen of it may crash
+        shutil.rmtree(final, ignore_errors=True)
+        so = None
     if so is None:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=key + ".", dir=root))
-        try:
-            src = tmp / "src"
-            src.mkdir()
-            for name, text in files.items():
-                (src / name).write_text(text)
-            ffi = cffi.FFI()
-            ffi.cdef(cdef)
-            ffi.set_source(modname, include,
-                           sources=[str(src / n) for n in sorted(files) if n.endswith(".c")],
-                           include_dirs=[str(src), *include_dirs],
-                           extra_compile_args=cflags, extra_link_args=ldflags)
-            try:
-                built = Path(ffi.compile(tmpdir=str(tmp), verbose=False))
-            except Exception as e:  # noqa: BLE001 - distutils/setuptools raise various types
-                why = str(e).splitlines()[0] if str(e) else type(e).__name__
-                raise NativeError(f"host build of {', '.join(sorted(n for n in files if n.endswith('.c')))} "
-                                  f"failed: {why}") from e
-            (tmp / "out").mkdir()
-            shutil.copy2(built, tmp / "out" / built.name)
-            for name in files:
-                shutil.copy2(src / name, tmp / "out" / name)
-            try:
-                os.replace(tmp / "out", final)
-            except OSError:
-                if not final.is_dir():   # lost a race: somebody else installed it
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        _compile(files, cdef, include, include_dirs, cflags, ldflags, root, key, modname)
         so = next(final.glob(f"{modname}*.so"))
-    if modname in sys.modules:
-        return sys.modules[modname]
+    return _load(modname, so)
+
+
+def _digest(so: Path) -> str:
+    return hashlib.sha256(so.read_bytes()).hexdigest()
+
+
+def _intact(so: Path) -> bool:
+    """Whether a cached module is the file that was built: its SHA-256, recorded beside it
+    when it was built, still matches."""
+    sums = so.parent / DIGEST_FILE
+    try:
+        return sums.read_text().split() == [_digest(so), so.name]
+    except OSError:
+        return False
+
+
+def _load(modname: str, so: Path):
     spec = importlib.util.spec_from_file_location(modname, so)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     sys.modules[modname] = mod
     return mod
+
+
+def _compile(files: dict, cdef: str, include: str, include_dirs, cflags, ldflags, root: Path, key: str,
+             modname: str) -> None:
+    """Build the module in a private temporary folder of ``root`` and move it to ``root/key``
+    in one rename (a concurrent builder that wins the race leaves its own, equal, copy)."""
+    final = root / key
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=key + ".", dir=root))
+    try:
+        src = tmp / "src"
+        src.mkdir()
+        for name, text in files.items():
+            (src / name).write_text(text)
+        ffi = cffi.FFI()
+        ffi.cdef(cdef)
+        ffi.set_source(modname, include,
+                       sources=[str(src / n) for n in sorted(files) if n.endswith(".c")],
+                       include_dirs=[str(src), *include_dirs],
+                       extra_compile_args=cflags, extra_link_args=ldflags)
+        try:
+            built = Path(ffi.compile(tmpdir=str(tmp), verbose=False))
+        except Exception as e:  # noqa: BLE001 - distutils/setuptools raise various types
+            why = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise NativeError(f"host build of {', '.join(sorted(n for n in files if n.endswith('.c')))} "
+                              f"failed: {why}") from e
+        (tmp / "out").mkdir()
+        shutil.copy2(built, tmp / "out" / built.name)
+        (tmp / "out" / DIGEST_FILE).write_text(f"{_digest(tmp / 'out' / built.name)}  {built.name}\n")
+        for name in files:
+            shutil.copy2(src / name, tmp / "out" / name)
+        try:
+            os.replace(tmp / "out", final)
+        except OSError:
+            if not final.is_dir():   # lost a race: somebody else installed it
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

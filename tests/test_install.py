@@ -52,7 +52,11 @@ def test_the_wheel_carries_the_runtime_templates_profiles_and_models(installed):
                  "codegen/emit/templates/codec.c.j2", "codegen/emit/templates/ops/dense.c.j2",
                  "codegen/report/profiles/cortex-m4.json", "spikey/models/default/model.onnx",
                  "spikey/models/default/compiled/compiled.json", "spikey/models/joint-middleout/compiled/spk_codec.c",
-                 "spikey_train/configs/default.yaml"):
+                 "spikey_train/configs/default.yaml", "spikey/_firmware/native/spikey_codec.c",
+                 "spikey/_firmware/api/test_spikey_api.c", "spikey/_firmware/platformio/seed_scons.py",
+                 "spikey/_firmware/platformio/platform/builder/main.py",
+                 "spikey/_firmware/platformio/platform/boards/spikey-host.json",
+                 "codegen/emit/templates/spikey.h.j2", "codegen/emit/templates/export/platformio.ini.j2"):
         assert need in names, need
     assert not any(n.startswith("spikey/_firmware/tests/") for n in names)
 

@@ -123,7 +123,7 @@ def test_whole_document_with_the_checked_in_ladder():
     assert "Do not edit by hand" in lines[2]
     assert "Run 2026-11-22T18:25:55+00:00 at git abc1234" in doc     # when it was measured: from the JSON
     assert [line for line in lines if line.startswith("## ")] == ["## Codec benchmark", "## Model-size ladder",
-                                                                 "## Five Cortex-M cores", "## Frame length",
+                                                                 "## Five Cortex-M cores", "## Native codec program", "## Frame length",
                                                                  "## Plan: which builds fit the budget"]
     assert doc.count("<!-- results:plan -->") == 1 and doc.count("<!-- /results:plan -->") == 1
     assert doc.index("## Codec benchmark") < doc.index("## Model-size ladder") < doc.index("### Verdict")
@@ -201,12 +201,14 @@ def test_readme_numbers_follow_the_json():
     changed["report"]["figures"]["insns_per_sample"]["value"] = 12345.4
     changed["ladder"]["models"][0]["insns_per_sample"] = 4321.0
     changed["default"]["metrics"]["floor"]["ratio"] = 1.2345
+    changed["native"]["program"]["total_s"] = 7.654
     new = results.readme_blocks(changed)
     assert "| **9.876** |" in new["codecs"] and "**misses** the 10 M samples/s" in new["codecs"]
     assert "meets the 10 M samples/s" in blocks["codecs"] or "**misses**" in blocks["codecs"]
     assert "| instructions / sample (QEMU -icount) | 12,345 (" in new["build-report"]
     assert "| 4,321 |" in new["ladder"]
     assert "the first difference reaches 1.234" in new["model"]
+    assert "byte-exact | 7.65 s |" in new["native"]
     assert all(new[k] != blocks[k] for k in blocks)
 
 
@@ -231,7 +233,7 @@ def test_committed_build_folders_carry_no_binaries():
 
 def test_parts_and_options():
     assert results.PART_NAMES == ["models", "ladder", "codecs", "foundation", "coders", "baseline-instructions",
-                                  "build-report", "cores", "baseline-report", "frames", "plan"]
+                                  "build-report", "cores", "baseline-report", "frames", "plan", "native"]
     assert results._parts("codecs, ladder") == ["codecs", "ladder"]
     with pytest.raises(Exception, match="unknown part nope"):
         results._parts("codecs,nope")

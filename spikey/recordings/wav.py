@@ -36,7 +36,10 @@ class Recording:
 
     @property
     def is_canonical(self) -> bool:
-        """True if the header is the plain 44-byte one that ``canonical_prefix`` builds."""
+        """True if the header is the plain 44-byte one that ``canonical_prefix`` builds (a
+        sample rate or length whose canonical header fields overflow 32 bits has none)."""
+        if 2 * self.sample_rate > 0xFFFFFFFF or 36 + 2 * len(self.samples) > 0xFFFFFFFF:
+            return False
         return self.suffix == b"" and self.prefix == canonical_prefix(self.sample_rate, len(self.samples))
 
 
