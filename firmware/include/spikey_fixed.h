@@ -160,6 +160,15 @@ SPK_INLINE int64_t spk_shl64(int64_t x, int k)
     return x * ((int64_t)1 << k);
 }
 
+/* Division by a positive k, rounded half up: floor((2 x + k) / (2 k)) (floor division, so
+ * negative x too). Python: fixed.rdiv. Precondition: k > 0 and 2 x + k, 2 k fit int32. */
+SPK_INLINE int32_t spk_rdiv32(int32_t x, int32_t k)
+{
+    const int32_t num = 2 * x + k, den = 2 * k;
+    const int32_t q = num / den;
+    return (num % den != 0 && num < 0) ? q - 1 : q;
+}
+
 /* --- element-wise ------------------------------------------------------------------------ */
 
 /* max(x, 0). Python: fixed.relu. */
@@ -224,6 +233,20 @@ SPK_INLINE int64_t spk_dot_s16_64(const int16_t *x, const int16_t *w, int n, int
     for (; n > 0; n--)
         acc += (int32_t)*x++ * (int32_t)*w++;
     return acc;
+}
+
+/* Two taps of a symmetric FIR: acc + h[0] (f[0] + r[0]) + h[1] (f[1] + r[1]), f the window
+ * oldest first, r the same window newest first (so f[j] + r[j] pairs the taps j and N-1-j).
+ * Precondition: every f[j] + r[j] fits int16 (no lane wraps: M4 SADD16 then SMLAD) and the
+ * sum fits int32 in any order (the caller's bound: |acc| + sum |h| max|f + r| < 2^31).
+ * Python: fixed.dot of h with the pair sums. */
+SPK_INLINE int32_t spk_sym_mac2(const int16_t *f, const int16_t *r, const int16_t *h, int32_t acc)
+{
+#if SPK_DSP
+    return __smlad(__sadd16(spk__ld2(f), spk__ld2(r)), spk__ld2(h), acc);
+#else
+    return acc + (int32_t)h[0] * ((int32_t)f[0] + (int32_t)r[0]) + (int32_t)h[1] * ((int32_t)f[1] + (int32_t)r[1]);
+#endif
 }
 
 /* int8 weights are stored interleaved in groups of four: w0 w2 w1 w3 (a trailing group of
