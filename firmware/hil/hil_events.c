@@ -46,7 +46,6 @@ static spk_ev_chan_t chans[SPK_HIL_MAX_CHANNELS];
 static uint32_t lengths[SPK_HIL_MAX_CHANNELS];
 static int16_t frame_codes[SPK_HIL_MAX_CHANNELS][SPK_EV_FRAME];
 static uint8_t out_bytes[SPK_HIL_OUT_BYTES];
-static spk_ev_frame_t ev;
 static spk_rc_enc_t enc;
 
 static uint32_t n_frames, n_samples, worst_insns, encode_stack;
@@ -133,11 +132,11 @@ int main(void)
                 SPK_COMPILER_BARRIER();
                 t0 = spk_timer_read();
                 SPK_COMPILER_BARRIER();
-                spk_ev_process(&chans[c], frame_codes[0], n, &ev);
+                spk_ev_process(&chans[c], frame_codes[0], n);
                 SPK_COMPILER_BARRIER();
                 t1 = spk_timer_read();
                 SPK_COMPILER_BARRIER();
-                spk_ev_code(&chans[c], &ev, &enc);
+                spk_ev_code(&chans[c], &enc);
                 SPK_COMPILER_BARRIER();
                 t2 = spk_timer_read();
                 SPK_COMPILER_BARRIER();
@@ -185,8 +184,8 @@ int main(void)
                 if (j * SPK_EV_FRAME < lengths[c]) {
                     const uint32_t left = lengths[c] - j * SPK_EV_FRAME;
                     const uint32_t m = left < SPK_EV_FRAME ? left : SPK_EV_FRAME;
-                    spk_ev_process(&chans[c], frame_codes[c], m, &ev);
-                    spk_ev_code(&chans[c], &ev, &enc);
+                    spk_ev_process(&chans[c], frame_codes[c], m);
+                    spk_ev_code(&chans[c], &enc);
                     n += m;
                 }
             }

@@ -26,7 +26,6 @@ int spk_he_encode(const int16_t *codes, const uint32_t *lengths, uint32_t n_chan
 {
     spk_ev_chan_t *ch;
     const int16_t **at;
-    spk_ev_frame_t ev;
     spk_rc_enc_t enc;
     uint32_t c, j, max_len = 0u, pos = 0u;
     int full = 0;
@@ -52,8 +51,8 @@ int spk_he_encode(const int16_t *codes, const uint32_t *lengths, uint32_t n_chan
         spk_rc_enc_init(&enc, out, cap);
         for (j = 0u; j * SPK_EV_FRAME < lengths[0]; j++) {
             const uint32_t n = lengths[0] - j * SPK_EV_FRAME < SPK_EV_FRAME ? lengths[0] - j * SPK_EV_FRAME : SPK_EV_FRAME;
-            spk_ev_process(&ch[0], at[0] + j * SPK_EV_FRAME, n, &ev);
-            spk_ev_code(&ch[0], &ev, &enc);
+            spk_ev_process(&ch[0], at[0] + j * SPK_EV_FRAME, n);
+            spk_ev_code(&ch[0], &enc);
         }
         full = spk_rc_enc_finish(&enc) != SPK_OK;
         pos = enc.pos;
@@ -65,8 +64,8 @@ int spk_he_encode(const int16_t *codes, const uint32_t *lengths, uint32_t n_chan
             for (c = 0u; c < n_chan; c++) {
                 if (j * SPK_EV_FRAME < lengths[c]) {
                     const uint32_t left = lengths[c] - j * SPK_EV_FRAME;
-                    spk_ev_process(&ch[c], at[c] + j * SPK_EV_FRAME, left < SPK_EV_FRAME ? left : SPK_EV_FRAME, &ev);
-                    spk_ev_code(&ch[c], &ev, &enc);
+                    spk_ev_process(&ch[c], at[c] + j * SPK_EV_FRAME, left < SPK_EV_FRAME ? left : SPK_EV_FRAME);
+                    spk_ev_code(&ch[c], &enc);
                 }
             }
             if (spk_rc_enc_finish(&enc) != SPK_OK) {
@@ -92,28 +91,31 @@ int32_t spk_he_detect(const int16_t *codes, uint32_t n, int64_t *spikes, uint32_
                       int32_t *sbp, uint32_t sbp_cap, uint32_t *n_sbp)
 {
     spk_ev_chan_t ch;
-    spk_ev_frame_t ev;
-    uint32_t j, k, n_spikes = 0u;
+    uint32_t t, k, n_spikes = 0u;
     *n_sbp = 0u;
     if (n == 0u) {
         return 0;
     }
     spk_ev_reset(&ch, codes[0]);
-    for (j = 0u; j * SPK_EV_FRAME < n; j++) {
-        const uint32_t left = n - j * SPK_EV_FRAME;
-        spk_ev_process(&ch, codes + j * SPK_EV_FRAME, left < SPK_EV_FRAME ? left : SPK_EV_FRAME, &ev);
-        for (k = 0u; k < ev.n_spikes; k++) {
+    for (t = 0u; t < n; t++) {
+        spk_ev_process(&ch, codes + t, 1u);     /* one sample at a time, as they arrive */
+        if (t % SPK_EV_FRAME != SPK_EV_FRAME - 1u && t != n - 1u) {
+            continue;
+        }
+        for (k = 0u; k < ch.n_spikes; k++) {
             if (n_spikes == spike_cap) {
                 return -1;
             }
-            spikes[n_spikes++] = (int64_t)(j * SPK_EV_FRAME + ev.offsets[k]) - (int64_t)SPK_EV_LAG;
+            spikes[n_spikes++] = (int64_t)(t - t % SPK_EV_FRAME + ch.offsets[k]) - (int64_t)SPK_EV_LAG;
         }
-        for (k = 0u; k < ev.n_sbp; k++) {
+        for (k = 0u; k < ch.n_sbp; k++) {
             if (*n_sbp == sbp_cap) {
                 return -1;
             }
-            sbp[(*n_sbp)++] = ev.sbp[k];
+            sbp[(*n_sbp)++] = ch.sbp[k];
         }
+        ch.n_spikes = 0u;
+        ch.n_sbp = 0u;
     }
     return (int32_t)n_spikes;
 }
