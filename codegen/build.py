@@ -315,7 +315,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     log(f"codegen: bits/sample float {q['float_bits_per_sample']:.5f}, integer {q['integer_bits_per_sample']:.5f} "
         f"({q['loss_percent']:+.4f} %)")
 
-    info = {"schema": SCHEMA, "status": "done", "model": name, "model_dir": describe(model_dir), "target": target,
+    info = {"schema": SCHEMA, "status": "done", "mode": "lossless", "model": name, "model_dir": describe(model_dir), "target": target,
             "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
             "input_frac": pred.f_in, "output_frac": pred.f_out, "log2s_q8_range": [pred.log2s_min_q8, 2560],
             "fir_levels": [{"spacing": lv.spacing, "acc_bits": lv.acc_bits, "acc_bound": lv.acc_bound}
@@ -342,6 +342,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--target", required=True, choices=TARGETS,
                    help="host: the generated C through cffi, checked against the Python reference; "
                         "cortex-m4: cross-compiled, run in QEMU, checked three ways, measured, with its report")
+    p.add_argument("--mode", choices=("lossless", "events"), default="lossless",
+                   help="lossless (default): the model's codec; events: the spike and SBP pipeline "
+                        "(codegen/build_events.py; takes no --model, --weights, --per-channel, --loss-files)")
     p.add_argument("--model", help=MODEL_HELP)
     p.add_argument("--out", type=Path, help="output folder (default: ./build/<model>-<target>); the build owns it")
     p.add_argument("--data", type=Path, default=data,
@@ -355,5 +358,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    if args.mode == "events":
+        from .build_events import build_events
+        if args.model or args.weights != "int16" or args.per_channel or args.loss_files is not None:
+            raise BuildError("--mode events takes no --model, --weights, --per-channel or --loss-files")
+        build_events(args.target, args.out, args.data)
+        return 0
     build(args.target, args.model, args.out, args.weights, args.per_channel, args.loss_files, args.data)
     return 0

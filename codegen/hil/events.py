@@ -52,6 +52,20 @@ def write_input(path, channels: list, joint: bool) -> None:
     Path(path).write_bytes(head + np.asarray(body, "<i2").tobytes())
 
 
+def run_hil_per_sample(elf: ElfBuild, codes, workdir, timeout: float = 300.0) -> tuple[bytes, dict]:
+    """One channel fed a sample per call (mode 2): its payload and the total record
+    (insns: the pipeline's sum, worst_sample, worst_code: the largest call of each)."""
+    work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    codes = np.asarray(codes, np.int64)
+    (work / "input.evt").write_bytes(struct.pack("<IIII", MAGIC, 2, 1, len(codes)) + codes.astype("<i2").tobytes())
+    res = run_qemu(elf, work, timeout)
+    totals = records(res.console, "total")
+    if res.status != "ok" or len(totals) != 1:
+        raise BuildError(res.describe())
+    return (work / "payload.bin").read_bytes(), totals[0]
+
+
 def run_hil_events(elf: ElfBuild, channels: list, workdir, *, joint: bool = False, timeout: float = 300.0) -> EventsRun:
     if not 1 <= len(channels) <= MAX_CHANNELS:
         raise BuildError(f"the events HIL program takes 1 to {MAX_CHANNELS} channels, not {len(channels)}")

@@ -3,7 +3,7 @@
  * under QEMU, frame by frame as the implant would run it.
  *
  * Input `input.evt` (little-endian): u32 magic 0x45564B53 ("SKVE"), u32 mode (0 per-file,
- * 1 joint), u32 channels C (<= SPK_HIL_MAX_CHANNELS), u32 length[C], then int16 codes:
+ * 1 joint, 2 one channel a sample per call: see run_per_sample), u32 channels C (<= SPK_HIL_MAX_CHANNELS), u32 length[C], then int16 codes:
  * per-file channel after channel; joint time-major (for t: x_c[t] of every channel with
  * t < length[c]).
  *
@@ -19,6 +19,8 @@
  *     SPIKEY frame s=.. j=.. c=.. n=.. ticks=.. insns=.. pipe=..
  *     SPIKEY stream s=.. bytes=..
  *     SPIKEY total frames=.. samples=.. insns=.. pipe=.. worst_insns=.. chan_bytes=.. encode_stack=..
+ * Without input.evt, `input.s16` is one channel of raw codes and only spk_ev_process is
+ * timed per frame (insns = pipe): the form codegen/measure/cycles.py traces.
  * Exit status: 0 ok, 1 bad input / I/O / codec error, 100 + n fault.
  */
 #include <stdint.h>
@@ -90,6 +92,119 @@ static int write_varint(int32_t f, uint32_t v)
     return spk_semi_write(f, b, k) == 0u ? (int)k : -1;
 }
 
+/* input.s16 (no input.evt): one channel of raw codes, the pipeline alone timed per frame
+ * (insns = pipe = spk_ev_process), the form codegen/measure/cycles.py traces. */
+static int run_raw(int32_t fin, int32_t fout)
+{
+    const uint32_t overhead = hil_calibrate(SPK_EV_FRAME);
+    uint32_t j, missing = spk_semi_read(fin, frame_codes[0], 2u * SPK_EV_FRAME);
+    uint32_t n = (2u * SPK_EV_FRAME - missing) / 2u;
+    spk_rc_enc_init(&enc, out_bytes, sizeof out_bytes);
+    if (n != 0u) {
+        spk_ev_reset(&chans[0], frame_codes[0][0]);
+    }
+    for (j = 0u; n != 0u; j++) {
+        uint32_t t0, t1, pipe;
+        SPK_COMPILER_BARRIER();
+        t0 = spk_timer_read();
+        SPK_COMPILER_BARRIER();
+        spk_ev_process(&chans[0], frame_codes[0], n);
+        SPK_COMPILER_BARRIER();
+        t1 = spk_timer_read();
+        SPK_COMPILER_BARRIER();
+        pipe = ticks_to_insns(t0 - t1) - overhead;
+        frame_record(0u, j, 0u, n, t0 - t1, pipe, pipe);
+        spk_ev_code(&chans[0], &enc);
+        spk_rc_enc_rewind(&enc);
+        if (missing != 0u) {
+            break;
+        }
+        missing = spk_semi_read(fin, frame_codes[0], 2u * SPK_EV_FRAME);
+        n = (2u * SPK_EV_FRAME - missing) / 2u;
+    }
+    (void)spk_semi_close(fout);
+    (void)spk_semi_close(fin);
+    spk_semi_write0("SPIKEY total");
+    put_kv("frames", n_frames);
+    put_kv("samples", n_samples);
+    put_kv("insns", (uint32_t)total_insns);
+    put_kv("pipe", (uint32_t)total_pipe);
+    spk_semi_write0("\n");
+    return SPK_EXIT_OK;
+}
+
+/* Mode 2: channel 0 fed one sample per spk_ev_process call, each call timed, and each
+ * frame's spk_ev_code call timed: the work left after a frame's last sample arrives is
+ * one sample's pipeline plus the coding (worst_sample, worst_code), and in a joint frame the
+ * coder's flush (finish: timed once, at the end). */
+static int run_per_sample(int32_t fin, int32_t fout, uint32_t n, uint32_t overhead)
+{
+    uint32_t t, worst_sample = 0u, worst_code = 0u, worst_finish;
+    uint64_t sum = 0u;
+    int16_t x;
+    spk_rc_enc_init(&enc, out_bytes, sizeof out_bytes);
+    for (t = 0u; t < n; t++) {
+        uint32_t t0, t1, insns;
+        if (spk_semi_read(fin, &x, 2u) != 0u) {
+            return fail("input.evt ends early");
+        }
+        if (t == 0u) {
+            spk_ev_reset(&chans[0], x);
+        }
+        SPK_COMPILER_BARRIER();
+        t0 = spk_timer_read();
+        SPK_COMPILER_BARRIER();
+        spk_ev_process(&chans[0], &x, 1u);
+        SPK_COMPILER_BARRIER();
+        t1 = spk_timer_read();
+        SPK_COMPILER_BARRIER();
+        insns = ticks_to_insns(t0 - t1) - overhead;
+        worst_sample = insns > worst_sample ? insns : worst_sample;
+        sum += insns;
+        if (t % SPK_EV_FRAME == SPK_EV_FRAME - 1u || t == n - 1u) {
+            SPK_COMPILER_BARRIER();
+            t0 = spk_timer_read();
+            SPK_COMPILER_BARRIER();
+            spk_ev_code(&chans[0], &enc);
+            SPK_COMPILER_BARRIER();
+            t1 = spk_timer_read();
+            SPK_COMPILER_BARRIER();
+            insns = ticks_to_insns(t0 - t1) - overhead;
+            worst_code = insns > worst_code ? insns : worst_code;
+            if (spk_semi_write(fout, out_bytes, enc.pos) != 0u) {
+                return fail("cannot write payload.bin");
+            }
+            spk_rc_enc_rewind(&enc);
+        }
+    }
+    {
+        uint32_t t0, t1;
+        spk_status_t st;
+        SPK_COMPILER_BARRIER();
+        t0 = spk_timer_read();
+        SPK_COMPILER_BARRIER();
+        st = spk_rc_enc_finish(&enc);
+        SPK_COMPILER_BARRIER();
+        t1 = spk_timer_read();
+        SPK_COMPILER_BARRIER();
+        worst_finish = ticks_to_insns(t0 - t1) - overhead;
+        if (st != SPK_OK || spk_semi_write(fout, out_bytes, enc.pos) != 0u) {
+            return fail("cannot finish payload.bin");
+        }
+    }
+    (void)spk_semi_close(fout);
+    (void)spk_semi_close(fin);
+    spk_semi_write0("SPIKEY total");
+    put_kv("finish", worst_finish);
+    put_kv("frames", 0u);
+    put_kv("samples", n);
+    put_kv("insns", (uint32_t)sum);
+    put_kv("worst_sample", worst_sample);
+    put_kv("worst_code", worst_code);
+    spk_semi_write0("\n");
+    return SPK_EXIT_OK;
+}
+
 int main(void)
 {
     int32_t fin, fout;
@@ -98,10 +213,17 @@ int main(void)
     hil_runner_tests();
     fin = spk_semi_open("input.evt", SPK_SEMI_MODE_RB);
     fout = spk_semi_open("payload.bin", SPK_SEMI_MODE_WB);
-    if (fin < 0 || fout < 0) {
-        return fail("cannot open input.evt / payload.bin");
+    if (fout < 0) {
+        return fail("cannot open payload.bin");
     }
-    if (read_u32(fin, &magic) || magic != HIL_MAGIC || read_u32(fin, &mode) || mode > 1u ||
+    if (fin < 0) {
+        fin = spk_semi_open("input.s16", SPK_SEMI_MODE_RB);
+        if (fin < 0) {
+            return fail("cannot open input.evt or input.s16");
+        }
+        return run_raw(fin, fout);
+    }
+    if (read_u32(fin, &magic) || magic != HIL_MAGIC || read_u32(fin, &mode) || mode > 2u ||
         read_u32(fin, &n_chan) || n_chan == 0u || n_chan > SPK_HIL_MAX_CHANNELS) {
         return fail("bad input.evt header");
     }
@@ -113,6 +235,9 @@ int main(void)
     }
     overhead = hil_calibrate(SPK_EV_FRAME);
 
+    if (mode == 2u) {
+        return run_per_sample(fin, fout, lengths[0], overhead);
+    }
     if (mode == 0u) {
         for (c = 0u; c < n_chan; c++) {
             uint32_t bytes = 0u;
