@@ -98,8 +98,8 @@ def score(decoded_spikes, clear, lenient, tol: int = 10):
 def counts(decoded_spikes, clear, lenient, tol: int = 10) -> dict:
     """The integers behind :func:`score`, for totals over many files."""
     d = np.asarray(decoded_spikes, np.int64)
-    return {"clear": int(len(clear)), "found": int(_near(clear, d, tol).sum()),
-            "decoded": int(len(d)), "true": int(_near(d, lenient, tol).sum())}
+    return {"clear": len(clear), "found": int(_near(clear, d, tol).sum()),
+            "decoded": len(d), "true": int(_near(d, lenient, tol).sum())}
 
 
 def score_counts(c: dict):

@@ -344,7 +344,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "cortex-m4: cross-compiled, run in QEMU, checked three ways, measured, with its report")
     p.add_argument("--mode", choices=("lossless", "events"), default="lossless",
                    help="lossless (default): the model's codec; events: the spike and SBP pipeline "
-                        "(codegen/build_events.py; takes no --model, --weights, --per-channel, --loss-files)")
+                        "(codegen/build_events.py, which codegen.cli runs for it; takes no --model, --weights, "
+                        "--per-channel, --loss-files)")
     p.add_argument("--model", help=MODEL_HELP)
     p.add_argument("--out", type=Path, help="output folder (default: ./build/<model>-<target>); the build owns it")
     p.add_argument("--data", type=Path, default=data,
@@ -358,11 +359,5 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    if args.mode == "events":
-        from .build_events import build_events
-        if args.model or args.weights != "int16" or args.per_channel or args.loss_files is not None:
-            raise BuildError("--mode events takes no --model, --weights, --per-channel or --loss-files")
-        build_events(args.target, args.out, args.data)
-        return 0
     build(args.target, args.model, args.out, args.weights, args.per_channel, args.loss_files, args.data)
     return 0

@@ -30,6 +30,7 @@ from spikey.events.params import EventParams
 from spikey.model.files import read_meta, resolve
 from spikey.recordings import from_samples
 
+from . import build as lossless_build
 from .build import OUTPUTS, SCHEMA, _sha, claim_out
 from .data import recordings
 from .emit.events import check_bounds, generate_events
@@ -112,7 +113,7 @@ def qemu_check(p: EventParams, rate: int, recs, out: Path, target: str, log) -> 
             "insns_worst_frame": int(f[:, 4].max()), "code_insns_worst_frame": int(code.max()),
             "joint_insns_per_frame_mean": float(jf[:-1, 4].mean()) if len(jf) > 1 else float(jf[:, 4].mean()),
             "joint_insns_worst_frame": int(jf[:, 4].max()), "joint_channels": len(chans),
-            "joint_payload_bytes": len(joint.payload), "joint_frames": int(len(jf)),
+            "joint_payload_bytes": len(joint.payload), "joint_frames": len(jf),
             "state_bytes_per_channel": int(per.total["chan_bytes"]), "encode_stack_bytes": int(per.total["encode_stack"])}
 
 
@@ -172,3 +173,13 @@ def build_events(target: str, out_dir=None, data_dir=None, files: int = FILES, l
 
 def _rec(samples, rate):
     return from_samples(np.asarray(samples, np.int16), rate)
+
+
+def run(args) -> int:
+    """`codegen build`: --mode events here, lossless by codegen.build."""
+    if args.mode != "events":
+        return lossless_build.run(args)
+    if args.model or args.weights != "int16" or args.per_channel or args.loss_files is not None:
+        raise BuildError("--mode events takes no --model, --weights, --per-channel or --loss-files")
+    build_events(args.target, args.out, args.data)
+    return 0

@@ -20,7 +20,15 @@ import sys
 from pathlib import Path
 
 from .profiles import Profile
-from .report import _derive, _fig, _profile, _source_text, _value_text, _verdict, render_png
+from .report import (
+    _derive,
+    _fig,
+    _profile,
+    _source_text,
+    _value_text,
+    _verdict,
+    render_png,
+)
 
 SCHEMA = "spikey-events-measurements/1"
 REPORT_SCHEMA = "spikey-events-report/1"
@@ -150,8 +158,8 @@ def make_report(m: dict, core: Profile, radio: Profile, budget: Profile) -> dict
 def render_markdown(r: dict) -> str:
     p, F = r["profiles"], r["figures"]
     lines = [f"# Build report: event mode on {r['build'].get('target', '?')}", "",
-             f"Profiles: core `{p['core']}` ({p['core_description']}), radio `{p['radio']}` "
-             f"({p['radio_description']}), budget `{p['budget']}`.", f"Measured on {r['data']['description']}.", "",
+             (f"Profiles: core `{p['core']}` ({p['core_description']}), radio `{p['radio']}` "
+              f"({p['radio_description']}), budget `{p['budget']}`."), f"Measured on {r['data']['description']}.", "",
              "## Verdict", "", "| budget | verdict |", "| --- | --- |"]
     lines += [f"| {v['budget']} ({v['what']}) | {v['text']} |" for v in r["verdicts"]]
     lines += ["", "## Figures", "", "| figure | value [model range] | source |", "| --- | --- | --- |"]

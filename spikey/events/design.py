@@ -10,8 +10,10 @@ bilinear transform's pre-warped frequency W(f) = tan(pi f / rate),
 and forward-backward squares that: target(f) = |H(f)|^4 (zero phase). The FIR is linear
 phase, odd length N = 2 M + 1, symmetric (h[j] = h[N-1-j]); its zero-phase response
 c_0 + 2 sum_k c_k cos(2 pi f k / rate) is least-squares fitted to the target on a uniform
-grid of GRID frequencies in [0, rate/2). The causal filter delays by M samples, which the
-detector subtracts from every spike time (lag compensation).
+grid of GRID frequencies in [0, rate/2). The quantised taps sum to zero exactly (the centre
+tap absorbs the rounding and the fit's small DC gain), so a channel's offset never reaches
+the detector or SBP. The causal filter delays by M samples, which the detector subtracts
+from every spike time (lag compensation).
 """
 from __future__ import annotations
 
@@ -44,8 +46,10 @@ def design_taps(taps: int, rate: int, band=(300.0, 6000.0)) -> np.ndarray:
 
 
 def quantised_taps(taps: int, rate: int, frac: int, band=(300.0, 6000.0)) -> np.ndarray:
-    """The int16 taps q = round_real(h * 2^frac), symmetric by construction."""
+    """The int16 taps q = round_real(h * 2^frac), symmetric by construction, with the centre
+    tap then set so that sum(q) = 0: no DC reaches y, whatever a channel's offset."""
     q = round_real(design_taps(taps, rate, band) * (1 << frac))
+    q[taps // 2] -= q.sum()
     if np.abs(q).max() > 32767:
         raise ValueError(f"a tap does not fit int16 at frac {frac}")
     return q.astype(np.int64)

@@ -11,6 +11,7 @@ samples. Every field is checked against the limits below when a stream is read.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 from ..errors import CodecError
 from ..fixed import rdiv, round_real
@@ -45,14 +46,14 @@ class EventParams:
     warmup: int = 2048           # samples (from the first valid output) with faster steps
     frame: int = FRAME
 
-    LIMITS = {"taps": (3, 127), "tap_frac": (8, 15), "y_frac": (0, 8), "band_lo": (1, 1 << 20),
+    LIMITS: ClassVar[dict] = {"taps": (3, 127), "tap_frac": (8, 15), "y_frac": (0, 8), "band_lo": (1, 1 << 20),
               "band_hi": (1, 1 << 20), "threshold_q8": (1, 1 << 14), "refractory": (1, 1 << 16),
               "bin_samples": (1, 1 << 16), "sbp_shift": (0, 12), "tracker_shift": (4, 16),
               "warmup": (0, 1 << 20), "frame": (1, 64)}
 
     @classmethod
     def for_rate(cls, rate: int, bin_ms: int = 20, threshold_sigma: float = DEFAULT_THRESHOLD_SIGMA,
-                 **kw) -> "EventParams":
+                 **kw) -> EventParams:
         """The defaults at a sample rate: a bin of ``bin_ms`` ms rounded to whole samples."""
         return cls(bin_samples=max(int(rdiv(rate * bin_ms, 1000)), 1),
                    threshold_q8=round_real(threshold_sigma / MAD_TO_SIGMA * 256), **kw)
@@ -61,7 +62,7 @@ class EventParams:
     def lag(self) -> int:
         return (self.taps - 1) // 2
 
-    def check(self) -> "EventParams":
+    def check(self) -> EventParams:
         for f in fields(self):
             lo, hi = self.LIMITS[f.name]
             v = getattr(self, f.name)
@@ -77,7 +78,7 @@ class EventParams:
         return b"".join(_varint(v) for v in (LAYOUT, *(getattr(self, f.name) for f in fields(self))))
 
     @classmethod
-    def unpack(cls, raw: bytes) -> "EventParams":
+    def unpack(cls, raw: bytes) -> EventParams:
         values, n, shift = [], 0, 0
         for byte in raw:
             n |= (byte & 0x7F) << shift
