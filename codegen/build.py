@@ -315,7 +315,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     log(f"codegen: bits/sample float {q['float_bits_per_sample']:.5f}, integer {q['integer_bits_per_sample']:.5f} "
         f"({q['loss_percent']:+.4f} %)")
 
-    info = {"schema": SCHEMA, "status": "done", "mode": "lossless", "model": name, "model_dir": describe(model_dir), "target": target,
+    info = {"schema": SCHEMA, "status": "done", "mode": "lossless", "model": name, "model_dir": describe(model_dir),
+            "target": target,
             "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
             "input_frac": pred.f_in, "output_frac": pred.f_out, "log2s_q8_range": [pred.log2s_min_q8, 2560],
             "fir_levels": [{"spacing": lv.spacing, "acc_bits": lv.acc_bits, "acc_bound": lv.acc_bound}

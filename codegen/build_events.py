@@ -114,7 +114,8 @@ def qemu_check(p: EventParams, rate: int, recs, out: Path, target: str, log) -> 
             "joint_insns_per_frame_mean": float(jf[:-1, 4].mean()) if len(jf) > 1 else float(jf[:, 4].mean()),
             "joint_insns_worst_frame": int(jf[:, 4].max()), "joint_channels": len(chans),
             "joint_payload_bytes": len(joint.payload), "joint_frames": len(jf),
-            "state_bytes_per_channel": int(per.total["chan_bytes"]), "encode_stack_bytes": int(per.total["encode_stack"])}
+            "state_bytes_per_channel": int(per.total["chan_bytes"]),
+            "encode_stack_bytes": int(per.total["encode_stack"])}
 
 
 def build_events(target: str, out_dir=None, data_dir=None, files: int = FILES, log=print) -> dict:

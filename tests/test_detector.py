@@ -54,7 +54,8 @@ def test_clear_and_lenient_margins():
     sigma) are spikes but not clear, 47-code ones (about -4 sigma) are lenient crossings only."""
     t = np.arange(40_000)
     x = 512 + 8 * np.sin(2 * np.pi * t / 8)
-    groups = {80: np.arange(2000, 14_000, 2000), 60: np.arange(14_000, 26_000, 2000), 47: np.arange(26_000, 38_000, 2000)}
+    groups = {80: np.arange(2000, 14_000, 2000), 60: np.arange(14_000, 26_000, 2000),
+              47: np.arange(26_000, 38_000, 2000)}
     for amp, times in groups.items():
         for s0 in times:
             x[s0:s0 + len(SHAPE)] += amp * SHAPE

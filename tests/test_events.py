@@ -35,7 +35,8 @@ def test_defaults_and_their_bytes():
     assert raw[0] == 1 and len(raw) < 32 and EventParams.unpack(raw) == P
 
 
-@pytest.mark.parametrize("raw, message", [(b"", "unknown layout"), (b"\x02" + EventParams().pack()[1:], "unknown layout"),
+@pytest.mark.parametrize("raw, message", [(b"", "unknown layout"),
+                                          (b"\x02" + EventParams().pack()[1:], "unknown layout"),
                                           (EventParams().pack()[:-1], "event parameters, expected"),
                                           (b"\x01\x80", "unknown layout")])
 def test_corrupt_parameters_are_refused(raw, message):

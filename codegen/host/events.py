@@ -29,7 +29,8 @@ class HostEvents:
 
     def encode(self, channels: list, joint: bool) -> bytes:
         lengths = np.array([len(c) for c in channels], np.uint32)
-        codes = np.ascontiguousarray(np.concatenate([np.asarray(c, np.int16) for c in channels] + [np.zeros(1, np.int16)]))
+        parts = [np.asarray(c, np.int16) for c in channels] + [np.zeros(1, np.int16)]
+        codes = np.ascontiguousarray(np.concatenate(parts))
         cap = 64 + 8 * int(lengths.sum()) // 20 + 16 * (int(lengths.max(initial=0)) // 20 + 1)
         out = np.zeros(cap, np.uint8)
         n_out = self.ffi.new("uint32_t *")

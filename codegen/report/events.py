@@ -75,8 +75,9 @@ def measurements(q: dict, p, rate: int, data: str) -> dict:
         "bits_per_s_per_channel": _m(sum(q["per_file_container_bits_per_s"]) / len(q["per_file_container_bits_per_s"]),
                                      "bit/s", "spikey.events.stream.encode_recordings per file: whole container "
                                               "bytes x 8 / seconds, mean over the recordings"),
-        "joint_overhead_bits_per_frame": _m(overhead, "bit", f"(joint payload - per-file payloads) x 8 / frames, "
-                                                             f"{q['joint_channels']} channels, {q['joint_frames']} frames"),
+        "joint_overhead_bits_per_frame": _m(overhead, "bit", (f"(joint payload - per-file payloads) x 8 / frames, "
+                                                              f"{q['joint_channels']} channels, {q['joint_frames']} "
+                                                              "frames")),
         "frame_samples": _m(p.frame, "samples", "event parameter frame"),
         "pipe_insns_per_sample": _m(q["pipe_insns_per_sample"], "insn", how_q + "; spk_ev_process, a frame per call"),
         "insns_per_sample": _m(q["insns_per_sample"], "insn", how_q + "; spk_ev_process + spk_ev_code"),
@@ -108,8 +109,10 @@ def make_report(m: dict, core: Profile, radio: Profile, budget: Profile) -> dict
              static_uw=_profile(core, "static_uw"), energy_nj_per_bit=_profile(radio, "energy_nj_per_bit"),
              ram_available_bytes=_profile(core, "ram_bytes"), flash_available_bytes=_profile(core, "flash_bytes"))
     F["link_mbps"] = _derive(
-        "Mbit/s", "(channels x channel_bits_per_s + sample_rate_hz / frame_samples x joint_overhead_bits_per_frame) / 1e6",
-        lambda c, b, f, n, o: (c * b + f / n * o) / 1e6, ("channels", ch), ("channel_bits_per_s", F["channel_bits_per_s"]),
+        "Mbit/s", "(channels x channel_bits_per_s + sample_rate_hz / frame_samples x joint_overhead_bits_per_frame) "
+                  "/ 1e6",
+        lambda c, b, f, n, o: (c * b + f / n * o) / 1e6, ("channels", ch),
+        ("channel_bits_per_s", F["channel_bits_per_s"]),
         ("sample_rate_hz", fs), ("frame_samples", F["frame_samples"]),
         ("joint_overhead_bits_per_frame", F["joint_overhead_bits_per_frame"]))
     F["radio_bitrate_mbps"] = F["link_mbps"]
@@ -131,7 +134,8 @@ def make_report(m: dict, core: Profile, radio: Profile, budget: Profile) -> dict
     F["latency_ms"] = _derive(
         "ms", "((frame_samples - 1) / sample_rate_hz + (ceil(channels / cores_needed) x (worst_sample_insns + "
               "worst_code_insns) + finish_insns) x cpi / (clock_max_mhz x 1e6)) x 1000",
-        lambda n, f, c, k, ws, wc, fi, cpi, fm: ((n - 1) / f + (math.ceil(c / k) * (ws + wc) + fi) * cpi / (fm * 1e6)) * 1e3,
+        lambda n, f, c, k, ws, wc, fi, cpi, fm: ((n - 1) / f + (math.ceil(c / k) * (ws + wc) + fi) * cpi
+                                                 / (fm * 1e6)) * 1e3,
         ("frame_samples", F["frame_samples"]), ("sample_rate_hz", fs), ("channels", ch),
         ("cores_needed", F["cores_needed"]), ("worst_sample_insns", F["worst_sample_insns"]),
         ("worst_code_insns", F["worst_code_insns"]), ("finish_insns", F["finish_insns"]), ("cpi", F["cpi"]),
@@ -179,5 +183,6 @@ def write(out, m: dict, core: Profile, radio: Profile, budget: Profile) -> dict:
     try:
         render_png(r, out / "report.png")
     except ImportError:
-        print("codegen: report.png not drawn: matplotlib is not installed (pip install 'spikey[plot]')", file=sys.stderr)
+        print("codegen: report.png not drawn: matplotlib is not installed (pip install 'spikey[plot]')",
+              file=sys.stderr)
     return r
