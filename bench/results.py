@@ -45,6 +45,11 @@ build-report      codegen.build.build("cortex-m4", None, out_dir=bench/results/b
 baseline-report   codegen.measure.figures.measure_baseline_build into
                   bench/results/build-report/baseline-cortex-m4/ (measurements.json,
                   report.{json,md,png}); its obj/ is deleted after (about 5 s).
+events            bench/events_results.py: spikey bench --mode events on the 30 validation
+                  files (about 1.5 minutes) -> bench/results/events/bench.{json,md,png}, and
+                  codegen build --target cortex-m4 --mode events (about 40 s) ->
+                  bench/results/build-report/events-cortex-m4/ (without obj/ and the ELF);
+                  docs/results.md's "Event mode" section (<!-- results:events --> markers).
 
 After the parts, always (and alone with ``--from-json``, in seconds): docs/results.md
 (the codec benchmark and the ladder, from bench/results/learned/bench.json and
@@ -84,6 +89,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
+import events_results  # noqa: E402  (bench/events_results.py)
 import ladder  # noqa: E402  (bench/ladder.py)
 from spikey import bench  # noqa: E402
 
@@ -350,7 +356,7 @@ def document(report: dict, ladder_res: dict) -> str:
         "per model size.",
         "",
     ]
-    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res)
+    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + events_results.section()
 
 
 def _load_json(path: Path) -> dict:
@@ -788,6 +794,8 @@ PARTS = [
          "about 30 s", part_build_report, qemu=True),
     Part("baseline-report", "bench/results/build-report/baseline-cortex-m4/ (measurements.json, report.*)",
          "about 5 s", part_baseline_report, qemu=True),
+    Part("events", "bench/results/events/bench.{json,md,png}, bench/results/build-report/events-cortex-m4/",
+         "about 2 min", events_results.part_events, qemu=True),
 ]
 PART_NAMES = [p.name for p in PARTS]
 
