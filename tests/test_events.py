@@ -209,3 +209,16 @@ def test_npz_bytes_round_trip():
               "sample_rate": np.int64(RATE), "n_samples": np.int64(500)}
     z = np.load(io.BytesIO(stream.npz_bytes(arrays)))
     assert all(np.array_equal(z[k], v) for k, v in arrays.items())
+
+
+def test_the_bitstream_document_states_the_reference_figures():
+    from pathlib import Path
+
+    from codegen.emit.events import check_bounds
+    text = " ".join((Path(__file__).resolve().parents[1] / "docs" / "bitstream.md").read_text().split())
+    b = check_bounds(P, H)
+    assert f"512·Σ|h| + 2^11 = {b['acc_bound']:,} < 2^31" in text and f"|y| ≤ {b['y_max']:,} < 2^15" in text
+    for name, value in (("taps", P.taps), ("threshold", P.threshold_q8), ("SBP bin", P.bin_samples),
+                        ("frame", P.frame), ("warm-up", P.warmup), ("tracker shift", P.tracker_shift)):
+        assert f"| {name} | {value} |" in text, name
+    assert f"{stream.FRAMES_PER_BYTE:,} frames" in text
