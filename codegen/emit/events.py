@@ -29,8 +29,8 @@ def check_bounds(p: EventParams, h: np.ndarray) -> dict:
         raise BuildError(f"event filter: |y| can reach {y_max}, beyond int16 (lower y_frac)")
     if 2 * p.bin_samples * (1 << 15) + p.bin_samples * (1 << p.sbp_shift) >= 1 << 31:
         raise BuildError("event SBP: a bin's sum does not fit the int32 rounding division")
-    if p.refractory < 1 or p.frame > 64:
-        raise BuildError("event parameters: frames hold at most 64 samples")
+    if p.frame > 32:
+        raise BuildError("event parameters: frames hold at most 32 samples (firmware/src/event_coder.h)")
     return {"abs_sum": abs_sum, "acc_bound": acc_bound, "y_max": y_max}
 
 

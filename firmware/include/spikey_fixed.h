@@ -235,17 +235,18 @@ SPK_INLINE int64_t spk_dot_s16_64(const int16_t *x, const int16_t *w, int n, int
     return acc;
 }
 
-/* Two taps of a symmetric FIR: acc + h[0] (f[0] + r[0]) + h[1] (f[1] + r[1]), f the window
- * oldest first, r the same window newest first (so f[j] + r[j] pairs the taps j and N-1-j).
- * Precondition: every f[j] + r[j] fits int16 (no lane wraps: M4 SADD16 then SMLAD) and the
- * sum fits int32 in any order (the caller's bound: |acc| + sum |h| max|f + r| < 2^31).
- * Python: fixed.dot of h with the pair sums. */
-SPK_INLINE int32_t spk_sym_mac2(const int16_t *f, const int16_t *r, const int16_t *h, int32_t acc)
+/* Four taps of a symmetric FIR (h[j] = h[N-1-j]) in one window w: a = w + j, b = w + N-2-j,
+ * acc + h[0] a[0] + h[1] a[1] + h[1] b[0] + h[0] b[1], i.e. taps j, j+1 and their mirrors
+ * N-2-j, N-1-j. M4: SMLAD for a, SMLADX (the halves of b crossed) for b, one coefficient word.
+ * Precondition: the sum fits int32 in any order (the caller's bound: |acc| + sum |h| max|w| <
+ * 2^31). Python: fixed.dot of the taps with the window. */
+SPK_INLINE int32_t spk_sym_mac4(const int16_t *a, const int16_t *b, const int16_t *h, int32_t acc)
 {
 #if SPK_DSP
-    return __smlad(__sadd16(spk__ld2(f), spk__ld2(r)), spk__ld2(h), acc);
+    const int32_t hw = spk__ld2(h);
+    return __smladx(spk__ld2(b), hw, __smlad(spk__ld2(a), hw, acc));
 #else
-    return acc + (int32_t)h[0] * ((int32_t)f[0] + (int32_t)r[0]) + (int32_t)h[1] * ((int32_t)f[1] + (int32_t)r[1]);
+    return acc + (int32_t)h[0] * ((int32_t)a[0] + (int32_t)b[1]) + (int32_t)h[1] * ((int32_t)a[1] + (int32_t)b[0]);
 #endif
 }
 

@@ -27,7 +27,7 @@
 #define SPK_EVC_ADAPT 5u
 #define SPK_EVC_HALF (1u << (SPK_EVC_PROB_BITS - 1u))
 #define SPK_EVC_UNARY_CTX 24u
-#define SPK_EVC_OFFSET_BITS_MAX 6u      /* frames of at most 64 samples */
+#define SPK_EVC_OFFSET_BITS_MAX 5u      /* frames of at most 32 samples */
 
 typedef struct {
     uint16_t flag[2];
@@ -37,7 +37,7 @@ typedef struct {
     uint32_t offset_bits;
 } spk_evc_model_t;
 
-/* Reset a channel's contexts for frames of `frame` samples (1 <= frame <= 64). */
+/* Reset a channel's contexts for frames of `frame` samples (1 <= frame <= 32). */
 void spk_evc_reset(spk_evc_model_t *m, uint32_t frame);
 
 /* One channel's frame: n_spikes offsets (increasing, < frame), then n_sbp SBP values. */

@@ -49,7 +49,7 @@ class EventParams:
     LIMITS: ClassVar[dict] = {"taps": (3, 127), "tap_frac": (8, 15), "y_frac": (0, 8), "band_lo": (1, 1 << 20),
               "band_hi": (1, 1 << 20), "threshold_q8": (1, 1 << 14), "refractory": (1, 1 << 16),
               "bin_samples": (1, 1 << 16), "sbp_shift": (0, 12), "tracker_shift": (4, 16),
-              "warmup": (0, 1 << 20), "frame": (1, 64)}
+              "warmup": (0, 1 << 20), "frame": (1, 32)}
 
     @classmethod
     def for_rate(cls, rate: int, bin_ms: int = 20, threshold_sigma: float = DEFAULT_THRESHOLD_SIGMA,
