@@ -222,3 +222,12 @@ def test_the_bitstream_document_states_the_reference_figures():
                         ("frame", P.frame), ("warm-up", P.warmup), ("tracker shift", P.tracker_shift)):
         assert f"| {name} | {value} |" in text, name
     assert f"{stream.FRAMES_PER_BYTE:,} frames" in text
+
+
+def test_a_rate_too_low_for_the_band_is_refused():
+    x, _ = spiky(n=4000, times=[1000])
+    with pytest.raises(CodecError, match="needs a sample rate above 12000 Hz, not 8000 Hz"):
+        stream.encode_recordings({"a.wav": from_samples(from_codes(x), 8000)}, joint=False)
+    data = stream.encode_recordings({"a.wav": from_samples(from_codes(x), 30000)}, joint=False)
+    (_, arrays), = stream.decode_events(data)
+    assert int(arrays["sbp_bin_samples"]) == 600 and int(arrays["sample_rate"]) == 30000

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from spikey import firmware
+from spikey.errors import CodecError
 from spikey.events import pipeline, stream
 from spikey.events.params import EventParams
 
@@ -19,24 +20,18 @@ RUNTIME = "runtime.events"    # the firmware manifest's sources of the event mod
 
 
 def check_bounds(p: EventParams, h: np.ndarray) -> dict:
-    """The proofs the C relies on (docs/bitstream.md, "Event mode"); BuildError if one fails."""
-    abs_sum = int(np.abs(h).sum())
-    acc_bound = 512 * abs_sum + (1 << (p.tap_frac - p.y_frac))
-    y_max = (acc_bound >> (p.tap_frac - p.y_frac)) + 1
-    if acc_bound >= 1 << 31:
-        raise BuildError(f"event filter: accumulator bound {acc_bound} does not fit int32")
-    if y_max >= 1 << 15:
-        raise BuildError(f"event filter: |y| can reach {y_max}, beyond int16 (lower y_frac)")
-    if 2 * p.bin_samples * (1 << 15) + p.bin_samples * (1 << p.sbp_shift) >= 1 << 31:
-        raise BuildError("event SBP: a bin's sum does not fit the int32 rounding division")
-    if p.frame > 32:
-        raise BuildError("event parameters: frames hold at most 32 samples (firmware/src/event_coder.h)")
-    return {"abs_sum": abs_sum, "acc_bound": acc_bound, "y_max": y_max}
+    """The proofs the C relies on (spikey.events.pipeline.bounds); BuildError if one fails."""
+    try:
+        return pipeline.bounds(p.check(), h)
+    except CodecError as e:
+        raise BuildError(str(e)) from None
 
 
 def generate_events(p: EventParams, rate: int) -> dict:
-    p = p.check()
-    h = pipeline.taps_for(p, rate)
+    try:
+        h = pipeline.taps_for(p.check(), rate)
+    except CodecError as e:
+        raise BuildError(str(e)) from None
     b = check_bounds(p, h)
     pairs = p.lag
     table = [int(v) for v in h[:pairs + 1]] + [0]

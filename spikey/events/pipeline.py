@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import CodecError
 from ..fixed import rdiv, rshr
 from .design import quantised_taps
 from .params import EventParams
@@ -37,7 +38,27 @@ def m0(p: EventParams) -> int:
 
 
 def taps_for(p: EventParams, rate: int) -> np.ndarray:
+    """The int16 taps at ``rate``; CodecError when the band does not fit below rate / 2."""
+    if 2 * p.band_hi >= rate:
+        raise CodecError(f"event mode: the {p.band_lo}-{p.band_hi} Hz band needs a sample rate above "
+                         f"{2 * p.band_hi} Hz, not {rate} Hz")
     return quantised_taps(p.taps, rate, p.tap_frac, (p.band_lo, p.band_hi))
+
+
+def bounds(p: EventParams, h: np.ndarray) -> dict:
+    """The proofs the C relies on (docs/bitstream.md, "Event mode"); CodecError if one fails:
+    every accumulator and its rounding offset fit int32, every y fits int16, a bin's sum
+    and the rounding division's 2 x + k fit int32."""
+    abs_sum = int(np.abs(h).sum())
+    acc_bound = 512 * abs_sum + (1 << (p.tap_frac - p.y_frac))
+    y_max = (acc_bound >> (p.tap_frac - p.y_frac)) + 1
+    if acc_bound >= 1 << 31:
+        raise CodecError(f"event filter: accumulator bound {acc_bound} does not fit int32")
+    if y_max >= 1 << 15:
+        raise CodecError(f"event filter: |y| can reach {y_max}, beyond int16 (lower y_frac)")
+    if 2 * p.bin_samples * (1 << 15) + p.bin_samples * (1 << p.sbp_shift) >= 1 << 31:
+        raise CodecError("event SBP: a bin's sum does not fit the int32 rounding division")
+    return {"abs_sum": abs_sum, "acc_bound": acc_bound, "y_max": y_max}
 
 
 @dataclass

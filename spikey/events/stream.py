@@ -88,6 +88,7 @@ def encode_recordings(recordings: dict, joint: bool, p: EventParams | None = Non
         raise CodecError("the recordings of a joint event stream must share one sample rate")
     rate = rates.pop()
     p = (p or EventParams.for_rate(rate)).check()
+    pipeline.bounds(p, pipeline.taps_for(p, rate))
     codes = [to_codes(recordings[n].samples) for n in names]
     payload = encode_channels(codes, rate, p, joint)
     chans = [_channel(recordings[n], n if joint else "") for n in names]
