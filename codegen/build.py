@@ -1,6 +1,7 @@
 """`codegen build`: a trained Spikey model -> quantised predictor, generated C, host or Cortex-M4 build.
 
     codegen build --target host|cortex-m4 [--model M] [--out DIR] [--data DIR] [--weights int8|int16]
+    codegen build --target host|cortex-m4 --mode events [--out DIR] [--data DIR]   (codegen/build_events.py)
 
 Writes into OUT (default ``./build/<model>-<target>/`` of the current directory), and
 nowhere else:

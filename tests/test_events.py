@@ -231,3 +231,23 @@ def test_a_rate_too_low_for_the_band_is_refused():
     data = stream.encode_recordings({"a.wav": from_samples(from_codes(x), 30000)}, joint=False)
     (_, arrays), = stream.decode_events(data)
     assert int(arrays["sbp_bin_samples"]) == 600 and int(arrays["sample_rate"]) == 30000
+
+
+def test_the_event_report_prices_the_committed_measurements():
+    import json
+    from pathlib import Path
+
+    from codegen.report import events as er
+    from codegen.report import profiles
+    m = json.loads((Path(__file__).resolve().parents[1] / "bench" / "results" / "build-report" / "events-cortex-m4"
+                    / "measurements.json").read_text())
+    r = er.make_report(m, *profiles.load_set("n1-asic"))
+    F, v = r["figures"], {x["budget"]: x for x in r["verdicts"]}
+    f = {k: m["figures"][k]["value"] for k in m["figures"]}
+    link = (1024 * f["channel_bits_per_s"] + 19531 / f["frame_samples"] * f["joint_overhead_bits_per_frame"]) / 1e6
+    assert F["link_mbps"]["value"] == pytest.approx(link) and v["link"]["pass"] is (link <= 1.0)
+    cores = F["cores_needed"]["value"]
+    lat = ((f["frame_samples"] - 1) / 19531 + (-(-1024 // cores) * (f["worst_sample_insns"] + f["worst_code_insns"])
+                                                + f["finish_insns"]) * f["cpi"] / 200e6) * 1e3
+    assert F["latency_ms"]["value"] == pytest.approx(lat) and v["latency"]["pass"] is (lat <= 1.0)
+    assert "| link (joint event stream of all channels) | fits" in er.render_markdown(r)
