@@ -31,8 +31,7 @@ void spk_ev_reset(spk_ev_chan_t *ch, int32_t first_code)
     const int16_t c0 = (int16_t)(first_code - 512);
     uint32_t i;
     for (i = 0u; i < 2u * SPK_EV_TAPS; i++) {
-        ch->fwd[i] = c0;
-        ch->rev[i] = c0;
+        ch->ring[i] = c0;
     }
     ch->p = 0u;
     ch->t = 0u;
@@ -47,76 +46,84 @@ void spk_ev_reset(spk_ev_chan_t *ch, int32_t first_code)
     spk_evc_reset(&ch->coder, SPK_EV_FRAME);
 }
 
-/* The filtered sample after x enters the window: y = rshr(sum_j h[j] c[t-j], SHIFT). */
-static inline int32_t spk_ev_filter(spk_ev_chan_t *ch, int16_t c)
+/* The filtered sample after c enters the window at ring slot p (then the window is
+ * ring[p + 1 .. p + TAPS], oldest first): y = rshr(sum_j h[j] c[t-j], SHIFT). */
+static inline int32_t spk_ev_filter(int16_t *ring, uint32_t p, int16_t c)
 {
-    const uint32_t p = ch->p;
-    const int16_t *f = &ch->fwd[p + 1u];
-    const int16_t *r = &ch->rev[SPK_EV_TAPS - 1u - p];
+    const int16_t *w = &ring[p + 1u];
     int32_t acc = 0;
-    ch->fwd[p] = c;
-    ch->fwd[p + SPK_EV_TAPS] = c;
-    ch->rev[SPK_EV_TAPS - 1u - p] = c;
-    ch->rev[2u * SPK_EV_TAPS - 1u - p] = c;
-    ch->p = (p + 1u == SPK_EV_TAPS) ? 0u : p + 1u;
-    acc = spk_sym_mac2(f + 0, r + 0, spk_ev_h + 0, acc);
-    acc = spk_sym_mac2(f + 2, r + 2, spk_ev_h + 2, acc);
-    acc = spk_sym_mac2(f + 4, r + 4, spk_ev_h + 4, acc);
-    acc = spk_sym_mac2(f + 6, r + 6, spk_ev_h + 6, acc);
-    acc = spk_sym_mac2(f + 8, r + 8, spk_ev_h + 8, acc);
-    acc = spk_sym_mac2(f + 10, r + 10, spk_ev_h + 10, acc);
-    acc = spk_sym_mac2(f + 12, r + 12, spk_ev_h + 12, acc);
-    acc = spk_sym_mac2(f + 14, r + 14, spk_ev_h + 14, acc);
-    acc = spk_sym_mac2(f + 16, r + 16, spk_ev_h + 16, acc);
-    acc = spk_sym_mac2(f + 18, r + 18, spk_ev_h + 18, acc);
-    acc = spk_sym_mac2(f + 20, r + 20, spk_ev_h + 20, acc);
-    acc = spk_sym_mac2(f + 22, r + 22, spk_ev_h + 22, acc);
-    acc = spk_sym_mac2(f + 24, r + 24, spk_ev_h + 24, acc);
-    acc = spk_sym_mac2(f + 26, r + 26, spk_ev_h + 26, acc);
-    acc = spk_sym_mac2(f + 28, r + 28, spk_ev_h + 28, acc);
-    acc = spk_sym_mac2(f + 30, r + 30, spk_ev_h + 30, acc);
-    acc = spk_sym_mac2(f + 32, r + 32, spk_ev_h + 32, acc);
-    acc = spk_sym_mac2(f + 34, r + 34, spk_ev_h + 34, acc);
-    acc = spk_sym_mac2(f + 36, r + 36, spk_ev_h + 36, acc);
-    acc = spk_sym_mac2(f + 38, r + 38, spk_ev_h + 38, acc);
-    acc = spk_sym_mac2(f + 40, r + 40, spk_ev_h + 40, acc);
-    acc = spk_sym_mac2(f + 42, r + 42, spk_ev_h + 42, acc);
-    acc = spk_sym_mac2(f + 44, r + 44, spk_ev_h + 44, acc);
-    acc = spk_sym_mac2(f + 46, r + 46, spk_ev_h + 46, acc);
-    acc += (int32_t)spk_ev_h[SPK_EV_PAIRS] * (int32_t)f[SPK_EV_PAIRS];
+    ring[p] = c;
+    ring[p + SPK_EV_TAPS] = c;
+    acc = spk_sym_mac4(w + 0, w + 95, spk_ev_h + 0, acc);
+    acc = spk_sym_mac4(w + 2, w + 93, spk_ev_h + 2, acc);
+    acc = spk_sym_mac4(w + 4, w + 91, spk_ev_h + 4, acc);
+    acc = spk_sym_mac4(w + 6, w + 89, spk_ev_h + 6, acc);
+    acc = spk_sym_mac4(w + 8, w + 87, spk_ev_h + 8, acc);
+    acc = spk_sym_mac4(w + 10, w + 85, spk_ev_h + 10, acc);
+    acc = spk_sym_mac4(w + 12, w + 83, spk_ev_h + 12, acc);
+    acc = spk_sym_mac4(w + 14, w + 81, spk_ev_h + 14, acc);
+    acc = spk_sym_mac4(w + 16, w + 79, spk_ev_h + 16, acc);
+    acc = spk_sym_mac4(w + 18, w + 77, spk_ev_h + 18, acc);
+    acc = spk_sym_mac4(w + 20, w + 75, spk_ev_h + 20, acc);
+    acc = spk_sym_mac4(w + 22, w + 73, spk_ev_h + 22, acc);
+    acc = spk_sym_mac4(w + 24, w + 71, spk_ev_h + 24, acc);
+    acc = spk_sym_mac4(w + 26, w + 69, spk_ev_h + 26, acc);
+    acc = spk_sym_mac4(w + 28, w + 67, spk_ev_h + 28, acc);
+    acc = spk_sym_mac4(w + 30, w + 65, spk_ev_h + 30, acc);
+    acc = spk_sym_mac4(w + 32, w + 63, spk_ev_h + 32, acc);
+    acc = spk_sym_mac4(w + 34, w + 61, spk_ev_h + 34, acc);
+    acc = spk_sym_mac4(w + 36, w + 59, spk_ev_h + 36, acc);
+    acc = spk_sym_mac4(w + 38, w + 57, spk_ev_h + 38, acc);
+    acc = spk_sym_mac4(w + 40, w + 55, spk_ev_h + 40, acc);
+    acc = spk_sym_mac4(w + 42, w + 53, spk_ev_h + 42, acc);
+    acc = spk_sym_mac4(w + 44, w + 51, spk_ev_h + 44, acc);
+    acc = spk_sym_mac4(w + 46, w + 49, spk_ev_h + 46, acc);
+    acc += (int32_t)spk_ev_h[SPK_EV_PAIRS] * (int32_t)w[SPK_EV_PAIRS];
     return spk_rshr32(acc, SPK_EV_SHIFT);
 }
 
+/* The state lives in locals for the loop (the ring writes could alias it otherwise). */
 void spk_ev_process(spk_ev_chan_t *ch, const int16_t *codes, uint32_t n)
 {
-    uint32_t i;
-    for (i = 0u; i < n; i++) {
-        const int32_t y = spk_ev_filter(ch, (int16_t)(codes[i] - 512));
-        const uint32_t t = ch->t++;
+    uint32_t i, p = ch->p, t = ch->t, bin_count = ch->bin_count, last = ch->last, has_last = ch->has_last;
+    uint32_t n_spikes = ch->n_spikes;
+    int32_t m = ch->m, prev = ch->prev, sbp_sum = ch->sbp_sum;
+    for (i = 0u; i < n; i++, t++) {
+        const int32_t y = spk_ev_filter(ch->ring, p, (int16_t)(codes[i] - 512));
+        p = (p + 1u == SPK_EV_TAPS) ? 0u : p + 1u;
         if (t >= SPK_EV_LAG) {
             const uint32_t u = t - SPK_EV_LAG;
-            const int32_t thr = spk_rshr32((ch->m >> 8) * SPK_EV_THRESHOLD_Q8, 8);
+            const int32_t thr = spk_rshr32((m >> 8) * SPK_EV_THRESHOLD_Q8, 8);
             const int32_t a = y < 0 ? -y : y;
             const int sh = u < SPK_EV_WARMUP ? SPK_EV_K_WARM : SPK_EV_K;
-            if (u >= 1u && y < -thr && ch->prev >= -thr && (!ch->has_last || u - ch->last >= SPK_EV_REFRACTORY)) {
-                ch->offsets[ch->n_spikes++] = (uint8_t)(t % SPK_EV_FRAME);
-                ch->last = u;
-                ch->has_last = 1u;
+            if (u >= 1u && y < -thr && prev >= -thr && (!has_last || u - last >= SPK_EV_REFRACTORY)) {
+                ch->offsets[n_spikes++] = (uint8_t)(t % SPK_EV_FRAME);
+                last = u;
+                has_last = 1u;
             }
-            if ((a << 8) > ch->m) {
-                ch->m += (ch->m >> sh) + 1;
+            if ((a << 8) > m) {
+                m += (m >> sh) + 1;
             } else {
-                ch->m -= ch->m >> sh;
+                m -= m >> sh;
             }
-            ch->sbp_sum += a;
-            if (++ch->bin_count == SPK_EV_BIN) {
-                ch->sbp[ch->n_sbp++] = spk_rdiv32(ch->sbp_sum, SPK_EV_SBP_DIV);
-                ch->sbp_sum = 0;
-                ch->bin_count = 0u;
+            sbp_sum += a;
+            if (++bin_count == SPK_EV_BIN) {
+                ch->sbp[ch->n_sbp++] = spk_rdiv32(sbp_sum, SPK_EV_SBP_DIV);
+                sbp_sum = 0;
+                bin_count = 0u;
             }
         }
-        ch->prev = y;
+        prev = y;
     }
+    ch->p = p;
+    ch->t = t;
+    ch->bin_count = bin_count;
+    ch->last = last;
+    ch->has_last = has_last;
+    ch->n_spikes = n_spikes;
+    ch->m = m;
+    ch->prev = prev;
+    ch->sbp_sum = sbp_sum;
 }
 
 void spk_ev_code(spk_ev_chan_t *ch, spk_rc_enc_t *e)

@@ -24,8 +24,7 @@
 #define SPK_EV_MAX_SBP 1u        /* SBP bins that can end in one frame */
 
 typedef struct {
-    int16_t fwd[2u * SPK_EV_TAPS];  /* doubled ring, oldest first: window fwd[p + 1 .. p + TAPS] */
-    int16_t rev[2u * SPK_EV_TAPS];  /* doubled ring, newest first: window rev[TAPS - 1 - p ..] */
+    int16_t ring[2u * SPK_EV_TAPS]; /* doubled ring, oldest first: window ring[p + 1 .. p + TAPS] */
     uint32_t p;                     /* ring slot of the next sample */
     uint32_t t;                     /* samples seen */
     int32_t m;                      /* running median of |y|, Q8 */
