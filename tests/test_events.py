@@ -251,3 +251,20 @@ def test_the_event_report_prices_the_committed_measurements():
                                                 + f["finish_insns"]) * f["cpi"] / 200e6) * 1e3
     assert F["latency_ms"]["value"] == pytest.approx(lat) and v["latency"]["pass"] is (lat <= 1.0)
     assert "| link (joint event stream of all channels) | fits" in er.render_markdown(r)
+
+
+def test_bench_events_on_hand_made_recordings(tmp_path, capsys):
+    pytest.importorskip("scipy")
+    src = tmp_path / "wavs"
+    src.mkdir()
+    for i in range(2):
+        x, _ = spiky(n=25_000, seed=10 + i)
+        (src / f"ch{i}.wav").write_bytes(from_samples(from_codes(x), RATE).to_bytes())
+    assert main(["bench", "--mode", "events", str(src), "--out", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    import json
+    rep = json.loads((tmp_path / "out" / "bench.json").read_text())
+    t = rep["total"]
+    assert t["files"] == 2 and t["clear"] == 2 * 17 and t["recall"] == 1.0 and t["f1"] > 0.95
+    assert t["bits_per_s_per_channel"] < 976 and rep["joint"]["channels"] == 2
+    assert "| spike F1, all spikes of all files |" in out and (tmp_path / "out" / "bench.png").is_file()
