@@ -15,6 +15,7 @@ from . import __version__, baseline, bench
 from .codec import decode_dir, decode_file, encode_dir, encode_file
 from .errors import CodecError, NativeError
 from .events import files as events_files
+from .events.params import FRAME as EVENT_FRAME
 from .learned import DEFAULT_CODER, JOINT_FRAME, LearnedCodec
 from .model.files import bundled_names
 from .recordings import RecordingError
@@ -36,10 +37,10 @@ def _codec(args):
 def _encode(args) -> int:
     codec = _codec(args)
     if codec is None:
-        (events_files.encode_dir if args.joint else events_files.encode_file)(args.input, args.output)
+        (events_files.encode_dir if args.joint else events_files.encode_file)(args.input, args.output, args.frame)
         return 0
     if args.joint:
-        encode_dir(args.input, args.output, codec, args.frame)
+        encode_dir(args.input, args.output, codec, args.frame or JOINT_FRAME)
     else:
         encode_file(args.input, args.output, codec)
     return 0
@@ -101,8 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--joint", action="store_true", help="every *.wav of INPUT as one stream of joint frames")
     p.add_argument("--mode", choices=("lossless", "events"), default="lossless",
                    help="lossless (default) or events: spike times and spike-band power (docs/bitstream.md)")
-    p.add_argument("--frame", type=_positive_int, default=JOINT_FRAME,
-                   help=f"samples per channel per joint frame (default {JOINT_FRAME})")
+    p.add_argument("--frame", type=_positive_int,
+                   help=f"samples per channel per frame (default {JOINT_FRAME} for a joint lossless stream; "
+                        f"--mode events: the event frame, 1 to 32, default {EVENT_FRAME})")
     p.set_defaults(func=_encode)
 
     p = sub.add_parser("decode", help="restore the exact WAV file(s) from a Spikey bitstream", allow_abbrev=False)

@@ -268,3 +268,14 @@ def test_bench_events_on_hand_made_recordings(tmp_path, capsys):
     assert t["files"] == 2 and t["clear"] == 2 * 17 and t["recall"] == 1.0 and t["f1"] > 0.95
     assert t["bits_per_s_per_channel"] < 976 and rep["joint"]["channels"] == 2
     assert "| spike F1, all spikes of all files |" in out and (tmp_path / "out" / "bench.png").is_file()
+
+
+def test_cli_event_frame(tmp_path, wav, capsys):
+    path, x = wav
+    assert _run(capsys, "encode", "--mode", "events", "--frame", "8", path, tmp_path / "e.spk") == (0, "")
+    s = container.unpack((tmp_path / "e.spk").read_bytes())
+    assert EventParams.unpack(s.mode_params).frame == 8
+    assert _run(capsys, "decode", tmp_path / "e.spk", tmp_path / "e.npz") == (0, "")
+    assert np.array_equal(np.load(tmp_path / "e.npz")["spike_times"], pipeline.run(x, H, P).spikes)
+    code, err = _run(capsys, "encode", "--mode", "events", "--frame", "40", path, tmp_path / "f.spk")
+    assert code == 1 and "frame = 40 outside [1, 32]" in err and not (tmp_path / "f.spk").exists()

@@ -11,6 +11,7 @@ from .. import container
 from ..codec import read_input, write_atomic
 from ..errors import CodecError
 from ..recordings import read_wav
+from .params import EventParams
 from .stream import decode_events, encode_recordings, npz_bytes
 
 
@@ -30,18 +31,24 @@ def check_output(data: bytes, output, joint: bool) -> bool:
     return mode == container.EVENTS
 
 
-def encode_file(src, dst) -> None:
-    write_atomic(dst, encode_recordings({Path(src).name: read_wav(src)}, joint=False))
+def _params(rate: int, frame: int | None) -> EventParams:
+    return EventParams.for_rate(rate, **({} if frame is None else {"frame": frame})).check()
 
 
-def encode_dir(src_dir, dst) -> int:
+def encode_file(src, dst, frame: int | None = None) -> None:
+    rec = read_wav(src)
+    write_atomic(dst, encode_recordings({Path(src).name: rec}, joint=False, p=_params(rec.sample_rate, frame)))
+
+
+def encode_dir(src_dir, dst, frame: int | None = None) -> int:
     src_dir = Path(src_dir)
     if not src_dir.is_dir():
         raise CodecError(f"no such directory: {src_dir}")
     files = sorted(src_dir.glob("*.wav"))
     if not files:
         raise CodecError(f"no .wav files in {src_dir}")
-    write_atomic(dst, encode_recordings({f.name: read_wav(f) for f in files}, joint=True))
+    recs = {f.name: read_wav(f) for f in files}
+    write_atomic(dst, encode_recordings(recs, joint=True, p=_params(next(iter(recs.values())).sample_rate, frame)))
     return len(files)
 
 
