@@ -279,3 +279,10 @@ def test_cli_event_frame(tmp_path, wav, capsys):
     assert np.array_equal(np.load(tmp_path / "e.npz")["spike_times"], pipeline.run(x, H, P).spikes)
     code, err = _run(capsys, "encode", "--mode", "events", "--frame", "40", path, tmp_path / "f.spk")
     assert code == 1 and "frame = 40 outside [1, 32]" in err and not (tmp_path / "f.spk").exists()
+
+
+def test_cli_per_file_stream_with_joint_is_refused(tmp_path, wav, capsys):
+    path, _ = wav
+    main(["encode", "--mode", "events", str(path), str(tmp_path / "e.spk")])
+    code, err = _run(capsys, "decode", "--joint", tmp_path / "e.spk", tmp_path / "out")
+    assert code == 1 and "per-file event stream" in err and not (tmp_path / "out").exists()

@@ -50,6 +50,7 @@ ROWS = [("bits_per_s_per_channel", "event payload per channel (per-file streams,
         ("worst_code_insns", "largest frame coding call"),
         ("finish_insns", "coder flush"),
         ("latency_ms", "latency: crossing to its joint frame complete"),
+        ("lag_ms", "filter lag (compensated in the spike times)"),
         ("state_bytes_per_channel", "state per channel"),
         ("ram_for_channels_bytes", "RAM for all channels"),
         ("flash_bytes", "flash (HIL image)")]
@@ -79,6 +80,7 @@ def measurements(q: dict, p, rate: int, data: str) -> dict:
                                                               f"{q['joint_channels']} channels, {q['joint_frames']} "
                                                               "frames")),
         "frame_samples": _m(p.frame, "samples", "event parameter frame"),
+        "lag_samples": _m(p.lag, "samples", f"the {p.taps}-tap linear-phase filter's delay, (taps - 1) / 2"),
         "pipe_insns_per_sample": _m(q["pipe_insns_per_sample"], "insn", how_q + "; spk_ev_process, a frame per call"),
         "insns_per_sample": _m(q["insns_per_sample"], "insn", how_q + "; spk_ev_process + spk_ev_code"),
         "cpi": {**_m(pt, "cycles/insn", how_c), "range": [lo, hi]},
@@ -140,6 +142,9 @@ def make_report(m: dict, core: Profile, radio: Profile, budget: Profile) -> dict
         ("cores_needed", F["cores_needed"]), ("worst_sample_insns", F["worst_sample_insns"]),
         ("worst_code_insns", F["worst_code_insns"]), ("finish_insns", F["finish_insns"]), ("cpi", F["cpi"]),
         ("clock_max_mhz", fmax))
+    F["lag_ms"] = _derive("ms", "lag_samples / sample_rate_hz x 1000 (not in the latency: it is subtracted from "
+                                "every reported spike time; a spike is detected this long after it happened)",
+                          lambda n, f: n / f * 1e3, ("lag_samples", F["lag_samples"]), ("sample_rate_hz", fs))
     F["ram_for_channels_bytes"] = _derive(
         "B", "static_ram_bytes + stack_bytes + channels x state_bytes_per_channel", lambda r, s, c, st: r + s + c * st,
         ("static_ram_bytes", F["static_ram_bytes"]), ("stack_bytes", F["stack_bytes"]), ("channels", ch),

@@ -62,6 +62,8 @@ def decode_file(data: bytes, dst) -> None:
 def decode_dir(data: bytes, dst_dir) -> int:
     """One .npz per channel, named after its input (ch000.wav -> ch000.npz)."""
     channels = decode_events(data)
+    if len(channels) == 1 and not channels[0][0]:
+        raise CodecError("bitstream is a per-file event stream: decode it to a .npz file, without --joint")
     names = []
     for name, _ in channels:
         if not name or Path(name).name != name:
