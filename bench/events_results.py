@@ -57,7 +57,7 @@ def section() -> str:
         f = F[k]
         return "missing" if f["value"] is None else format(f["value"], fmt) + f" {f['unit']}"
 
-    lines = ["", BEGIN, "## Event mode", "",
+    lines = [BEGIN, "## Event mode", "",
              f"Measured by `python bench/results.py --only events` (git {rep.get('git', '?')}): "
              "`spikey bench --mode events` on the 30 validation recordings and `codegen build --target "
              "cortex-m4 --mode events` (bench/results/events/, bench/results/build-report/events-cortex-m4/).", "",
