@@ -82,7 +82,12 @@ static inline int32_t spk_ev_filter(int16_t *ring, uint32_t p, int16_t c)
     return spk_rshr32(acc, SPK_EV_SHIFT);
 }
 
-/* The state lives in locals for the loop (the ring writes could alias it otherwise). */
+/* Scaling and bounds: y is code units * 2^-4, |y| < 2^15; m (Q8 of |y|) stays below
+ * 2^23 + 2^23 >> K_WARM + 1 (it only grows while |y| * 2^8 > m), so (m >> 8) * threshold < 2^31;
+ * sbp_sum < BIN * 2^15 and the rounding division's 2 sbp_sum + DIV fits int32 (the build's
+ * proof). t counts samples in a uint32: a channel's stream holds fewer than 2^32 samples
+ * (61 hours at 19,531 Hz), as the container's decoder requires. The state lives in locals
+ * for the loop (the ring writes could alias it otherwise). */
 void spk_ev_process(spk_ev_chan_t *ch, const int16_t *codes, uint32_t n)
 {
     uint32_t i, p = ch->p, t = ch->t, bin_count = ch->bin_count, last = ch->last, has_last = ch->has_last;
