@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from spikey import bench
+from spikey import bench  # noqa: E402  (after the sys.path line)
 
 DATA = REPO.parent / "shared" / "data" / "neuralink-dev"
 OUT = HERE / "results" / "native"

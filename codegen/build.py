@@ -2,6 +2,7 @@
 
     codegen build --target host|cortex-m3|cortex-m4|cortex-m7|cortex-m33|cortex-m55
                   [--model M] [--out DIR] [--data DIR] [--weights int8|int16] [--frame N]
+    codegen build --target host|cortex-m4 --mode events [--out DIR] [--data DIR]   (codegen/build_events.py)
 
 Writes into OUT (default ``./build/<model>-<target>/`` of the current directory), and
 nowhere else:
@@ -335,10 +336,11 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     log(f"codegen: bits/sample float {q['float_bits_per_sample']:.5f}, integer {q['integer_bits_per_sample']:.5f} "
         f"({q['loss_percent']:+.4f} %)")
 
-    info = {"schema": SCHEMA, "status": "done", "model": name, "model_dir": describe(model_dir), "target": target,
+    info = {"schema": SCHEMA, "status": "done", "mode": "lossless", "model": name, "model_dir": describe(model_dir),
+            "target": target,
             "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
             "kernels": None if target == "host" else {"dense": kernel, "isa": kernels_for(target).isa},
-            "frame": frame, "mode": "lossless",
+            "frame": frame,
             "input_frac": pred.f_in, "output_frac": pred.f_out, "log2s_q8_range": [pred.log2s_min_q8, 2560],
             "fir_levels": [{"spacing": lv.spacing, "acc_bits": lv.acc_bits, "acc_bound": lv.acc_bound}
                            for lv in pred.levels],
@@ -369,6 +371,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="host: the generated C through cffi, checked against the Python reference; "
                         "cortex-m3|m4|m7|m33|m55: cross-compiled with that core's kernels (codegen.target.kernels), "
                         "run in QEMU, checked three ways, measured, with its report")
+    p.add_argument("--mode", choices=("lossless", "events"), default="lossless",
+                   help="lossless (default): the model's codec; events: the spike and SBP pipeline "
+                        "(codegen/build_events.py, which codegen.cli runs for it; takes no --model, --weights, "
+                        "--per-channel, --loss-files)")
     p.add_argument("--model", help=MODEL_HELP)
     p.add_argument("--out", type=Path, help="output folder (default: ./build/<model>-<target>); the build owns it")
     p.add_argument("--data", type=Path, default=data,

@@ -12,7 +12,7 @@ import sys
 from spikey import __version__
 from spikey.errors import CodecError, NativeError
 
-from . import build, verify
+from . import build, build_events, verify
 from .compile import compile_dir
 from .errors import CodegenError
 from .plan import cli as plan_cli
@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("build", help="quantise a model, generate its C and build it for a target", allow_abbrev=False)
     build.add_arguments(p)
-    p.set_defaults(func=build.run)
+    p.set_defaults(func=build_events.run)          # --mode events, else codegen.build.run
     p = sub.add_parser("compile", help="compile a trained model for the codec (writes MODEL_DIR/compiled/)",
                        allow_abbrev=False)
     p.add_argument("model_dir", help="a model directory (model.onnx + model.json)")

@@ -458,6 +458,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="a model directory or a bundled model's name (default: the bundled "
                                          "default; the joint rows then add the bundled MiddleOut model)")
     parser.add_argument("--no-joint", action="store_true", help="skip the joint-frames stream of all files")
+    parser.add_argument("--mode", choices=("lossless", "events"), default="lossless",
+                        help="lossless (default): the codecs; events: bitrate and spike/SBP fidelity of the event "
+                             "mode against the reference detector (spikey/events/bench.py)")
 
 
 def validation_paths(directory, model=None) -> list[Path]:
@@ -487,6 +490,9 @@ def measure_report(args: argparse.Namespace, extra_methods: Sequence[Method] = (
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "mode", "lossless") == "events":
+        from .events import bench as events_bench
+        return events_bench.run(args)
     report = measure_report(args)
     written = write_outputs(report, getattr(args, "out", DEFAULT_OUT))
     sys.stdout.write(render_table(report))

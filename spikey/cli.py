@@ -14,6 +14,8 @@ import sys
 from . import __version__, baseline, bench
 from .codec import decode_dir, decode_file, encode_dir, encode_file
 from .errors import CodecError, NativeError
+from .events import files as events_files
+from .events.params import FRAME as EVENT_FRAME
 from .learned import DEFAULT_CODER, JOINT_FRAME, LearnedCodec
 from .model.files import bundled_names
 from .recordings import RecordingError
@@ -21,6 +23,10 @@ from .recordings.synth import write_dir
 
 
 def _codec(args):
+    if args.mode == "events":
+        if args.model or args.coder or args.baseline:
+            raise CodecError("--mode events takes no --model, --coder or --baseline")
+        return None
     if args.baseline:
         if args.model or args.coder or args.joint:
             raise CodecError("--baseline takes no --model, --coder or --joint")
@@ -30,14 +36,19 @@ def _codec(args):
 
 def _encode(args) -> int:
     codec = _codec(args)
+    if codec is None:
+        (events_files.encode_dir if args.joint else events_files.encode_file)(args.input, args.output, args.frame)
+        return 0
     if args.joint:
-        encode_dir(args.input, args.output, codec, args.frame)
+        encode_dir(args.input, args.output, codec, args.frame or JOINT_FRAME)
     else:
         encode_file(args.input, args.output, codec)
     return 0
 
 
 def _decode(args) -> int:
+    if events_files.decode_path(args.input, args.output, args.joint):
+        return 0
     if args.joint:
         decode_dir(args.input, args.output, args.model)
     else:
@@ -89,13 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"entropy coder of the learned codec (default: {DEFAULT_CODER})")
     p.add_argument("--baseline", action="store_true", help="first difference + adaptive Rice, no model")
     p.add_argument("--joint", action="store_true", help="every *.wav of INPUT as one stream of joint frames")
-    p.add_argument("--frame", type=_positive_int, default=JOINT_FRAME,
-                   help=f"samples per channel per joint frame (default {JOINT_FRAME})")
+    p.add_argument("--mode", choices=("lossless", "events"), default="lossless",
+                   help="lossless (default) or events: spike times and spike-band power (docs/bitstream.md)")
+    p.add_argument("--frame", type=_positive_int,
+                   help=f"samples per channel per frame (default {JOINT_FRAME} for a joint lossless stream; "
+                        f"--mode events: the event frame, 1 to 32, default {EVENT_FRAME})")
     p.set_defaults(func=_encode)
 
     p = sub.add_parser("decode", help="restore the exact WAV file(s) from a Spikey bitstream", allow_abbrev=False)
     p.add_argument("input", help="a stream written by spikey encode")
-    p.add_argument("output", help="the WAV file (with --joint: a folder for the recordings)")
+    p.add_argument("output", help="the WAV file, or OUT.npz for an event stream (with --joint: a folder "
+                                  "for the recordings or their .npz files)")
     p.add_argument("--model", help=MODEL_HELP + "; it must be the model that made the stream")
     p.add_argument("--joint", action="store_true", help="the stream holds joint frames: write every channel")
     p.set_defaults(func=_decode)

@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from . import events as events_report
 from . import profiles
 from .report import make_report, render_compare, render_markdown, write_report
 
@@ -50,6 +51,13 @@ def _load(build_dir: Path, args) -> tuple[dict, tuple]:
 def run(args) -> int:
     try:
         m, (core, radio, budget) = _load(args.build_dir, args)
+        if m.get("schema") == events_report.SCHEMA:      # an event-mode build (codegen/report/events.py)
+            if args.compare is not None:
+                raise ValueError("--compare takes two builds of the same mode; this one is an event-mode build")
+            report = (events_report.write if args.write else events_report.make_report)(
+                *((args.build_dir,) if args.write else ()), m, core, radio, budget)
+            print(json.dumps(report, indent=2) if args.json else events_report.render_markdown(report), end="")
+            return 0
         if args.write:
             report = write_report(args.build_dir, m, core, radio, budget)
         else:

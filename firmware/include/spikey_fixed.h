@@ -160,6 +160,15 @@ SPK_INLINE int64_t spk_shl64(int64_t x, int k)
     return x * ((int64_t)1 << k);
 }
 
+/* Division by a positive k, rounded half up: floor((2 x + k) / (2 k)) (floor division, so
+ * negative x too). Python: fixed.rdiv. Precondition: k > 0 and 2 x + k, 2 k fit int32. */
+SPK_INLINE int32_t spk_rdiv32(int32_t x, int32_t k)
+{
+    const int32_t num = 2 * x + k, den = 2 * k;
+    const int32_t q = num / den;
+    return (num % den != 0 && num < 0) ? q - 1 : q;
+}
+
 /* --- element-wise ------------------------------------------------------------------------ */
 
 /* max(x, 0). Python: fixed.relu. */
@@ -224,6 +233,21 @@ SPK_INLINE int64_t spk_dot_s16_64(const int16_t *x, const int16_t *w, int n, int
     for (; n > 0; n--)
         acc += (int32_t)*x++ * (int32_t)*w++;
     return acc;
+}
+
+/* Four taps of a symmetric FIR (h[j] = h[N-1-j]) in one window w: a = w + j, b = w + N-2-j,
+ * acc + h[0] a[0] + h[1] a[1] + h[1] b[0] + h[0] b[1], i.e. taps j, j+1 and their mirrors
+ * N-2-j, N-1-j. M4: SMLAD for a, SMLADX (the halves of b crossed) for b, one coefficient word.
+ * Precondition: the sum fits int32 in any order (the caller's bound: |acc| + sum |h| max|w| <
+ * 2^31). Python: fixed.dot of the taps with the window. */
+SPK_INLINE int32_t spk_sym_mac4(const int16_t *a, const int16_t *b, const int16_t *h, int32_t acc)
+{
+#if SPK_DSP
+    const int32_t hw = spk__ld2(h);
+    return __smladx(spk__ld2(b), hw, __smlad(spk__ld2(a), hw, acc));
+#else
+    return acc + (int32_t)h[0] * ((int32_t)a[0] + (int32_t)b[1]) + (int32_t)h[1] * ((int32_t)a[1] + (int32_t)b[0]);
+#endif
 }
 
 /* int8 weights are stored interleaved in groups of four: w0 w2 w1 w3 (a trailing group of
