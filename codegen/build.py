@@ -39,7 +39,7 @@ import numpy as np
 
 from spikey.codec import joint_peers
 from spikey.errors import CodecError
-from spikey.learned import LearnedCodec
+from spikey.learned import LearnedCodec, check_max_error
 from spikey.model.files import bundled_names, describe, read_meta, resolve
 from spikey.recordings import synth, to_codes
 from spikey.recordings.synth import SAMPLE_RATE
@@ -49,6 +49,7 @@ from .data import default_data_dir, recordings
 from .emit.predictor import CODEC, generate
 from .errors import BuildError
 from .hil.codec import ENCODE_ROOT, build_codec_elf, instruction_stats, run_hil_codec
+from .hil.near_lossless import check_prefixes
 from .hil.predictor import run_hil_predict
 from .host.predictor import HostPredictor
 from .measure.figures import measure_elf_build
@@ -136,34 +137,38 @@ def _outputs(out: Path) -> list[str]:
 
 def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj: Path, data_dir, *,
                   target: str = "cortex-m4", files: int = REPORT_FILES, report: bool = True,
-                  profile: str = "cortex-m4", trace: bool = True, name: str | None = None, log=print) -> dict:
+                  profile: str = "cortex-m4", trace: bool = True, name: str | None = None, max_error: int = 0,
+                  log=print) -> dict:
     """Build the codec ELF (objects in ``obj``), run it in QEMU per file and joint, check its
     payloads against the host C and the Python reference byte for byte, and measure it;
     writes instructions.json (+ measurements.json and report.* when ``report``) into
     ``out``. Returns instructions.json's content."""
     recs = recordings(data_dir, files, pred.meta, synth_seconds=CHECK_SECONDS)
     model = compiled_model(pred)
-    host = LearnedCodec(model, "range")
-    ref = ReferenceCodec(pred, "range")
+    host = LearnedCodec(model, "range", max_error)
+    ref = ReferenceCodec(pred, "range", max_error)
     chans = recs.codes
     peers = joint_peers(chans, model.peers, SAMPLE_RATE) if model.middleout else None
     elf = build_codec_elf(predictor_files, model, obj, target, max_channels=max(len(chans), 1),
-                          max_peers=max(peers.shape[1] if peers is not None else 0, 1), huffman=False)
+                          max_peers=max(peers.shape[1] if peers is not None else 0, 1), huffman=False,
+                          max_error=max_error)
     log(f"codegen: running {elf.elf.name} in QEMU on {recs.description}")
     with tempfile.TemporaryDirectory(prefix="spikey-codec-") as tmp:
         per_file = run_hil_codec(elf, chans, Path(tmp) / "per-file")
         joint = run_hil_codec(elf, chans, Path(tmp) / "joint", joint=True, peers=peers)
         again = run_hil_codec(elf, chans[:1], Path(tmp) / "again")
+        near = check_prefixes(elf, host, ref, chans, peers, SAMPLE_RATE, tmp, log=log) if max_error else None
     rows = []
     for fname, x, wav_bytes, payload in zip(recs.names, chans, recs.wav_bytes, per_file.payloads):
-        h, r = host.encode_channels([x]), ref.encode_channels([x])
+        h = host.encode_channels([x])
+        r = h if max_error else ref.encode_channels([x])      # near-lossless: the reference on prefixes (near)
         if not payload == h == r:
             raise BuildError(f"{fname}: QEMU payload ({len(payload)} B), host C ({len(h)} B) and Python reference "
                              f"({len(r)} B) differ")
         rows.append({"file": fname, "samples": len(x), "payload_bytes": len(payload), "wav_bytes": wav_bytes,
                      "three_way_equal": True})
     jh = host.encode_channels(chans, elf.frame, peers=peers)
-    jr = ref.encode_channels(chans, elf.frame, peers=peers)
+    jr = jh if max_error else ref.encode_channels(chans, elf.frame, peers=peers)
     if not joint.payload == jh == jr:
         raise BuildError("joint stream: QEMU payload, host C and Python reference differ")
     if not np.array_equal(per_file.stream(0).frame_insns, again.frame_insns):
@@ -190,7 +195,11 @@ def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj:
                                              "identical per-frame counts"},
         "three_way": {"per_file_streams": len(rows), "joint_streams": 1, "equal": True,
                       "how": "QEMU payload == host C (cffi, spikey.learned) == Python reference "
-                             "(codegen.reference.codec), byte for byte"},
+                             "(codegen.reference.codec), byte for byte"} if not max_error else
+                     {"per_file_streams": len(rows), "joint_streams": 1, "equal": True,
+                      "how": "whole recordings: QEMU payload == host C (cffi, spikey.learned), byte for byte; "
+                             "the Python reference: reference_prefixes", "reference_prefixes": near},
+        "mode": mode_record(max_error),
         "compression": {"samples": samples, "payload_bytes": payload, "bits_per_sample": 8 * payload / samples,
                         "ratio": 16 * samples / (8 * payload), "how": "per-file range-coded payloads (data only)"},
         "encode_stack_bytes": per_file.total["encode_stack"], "state_bytes_per_channel": per_file.total["chan_bytes"],
@@ -224,7 +233,9 @@ def measure_report(elf, recs, desc, per_file, info: dict, out: Path, *, profile=
         return by_key[np.asarray(samples, np.int16).tobytes()].payload
 
     log("codegen: measuring for the report (cycle model from a QEMU trace of one frame per recording)")
-    m = measure_elf_build(elf, recs, desc, name=f"{info.get('model', 'learned')}", root=ENCODE_ROOT,
+    near = (info.get("mode") or {}).get("max_error")
+    label = f"{info.get('model', 'learned')}" + (f" (near-lossless, D = {near})" if near else "")
+    m = measure_elf_build(elf, recs, desc, name=label, root=ENCODE_ROOT,
                           reference=reference, state_header=f"{CODEC}.h", state_type="spk_codec_chan_t",
                           run_hil=run_hil, trace_frames=TRACE_FRAMES if trace else 0,
                           wait_states=(int(core.value("flash_wait_states")), int(core.value("flash_wait_states_max"))))
@@ -239,6 +250,13 @@ def measure_report(elf, recs, desc, per_file, info: dict, out: Path, *, profile=
     write_report(out, m, core, rad, bud)
     log(f"codegen: wrote {out / 'report.md'}, report.json" + (", report.png" if (out / "report.png").exists() else ""))
     return m
+
+
+def mode_record(max_error: int) -> dict:
+    """build.json's and instructions.json's ``mode``: the container mode the codec writes."""
+    if max_error:
+        return {"name": "near-lossless", "id": 1, "max_error": int(max_error)}
+    return {"name": "lossless", "id": 0, "max_error": 0}
 
 
 # --- the build -------------------------------------------------------------------------------
@@ -282,11 +300,18 @@ def _predictor_step(target: str, pred: Predictor, src, out: Path, info: dict, lo
 
 
 def build(target: str, model=None, out_dir=None, weights: str = "int16", per_channel: bool = False,
-          loss_files: int | None = None, data_dir=None, log=print) -> dict:
+          loss_files: int | None = None, data_dir=None, log=print, max_error: int = 0) -> dict:
     """Everything `codegen build` does; returns build.json's content. ``data_dir``: the
-    recordings (None: synthetic ones)."""
+    recordings (None: synthetic ones); ``max_error``: the codec's near-lossless bound D
+    (0: lossless)."""
     if target not in TARGETS:
         raise BuildError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
+    try:
+        max_error = check_max_error("range", max_error)
+    except CodecError as e:
+        raise BuildError(str(e)) from None
+    if max_error and target == "host":
+        raise BuildError("--max-error builds the cortex-m4 codec; the host target checks the predictor only")
     if data_dir is not None and not Path(data_dir).is_dir():
         raise BuildError(f"--data {data_dir}: no such folder")
     try:
@@ -295,7 +320,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     except (CodecError, ValueError) as e:
         raise BuildError(str(e)) from None
     name = meta.get("name", model_dir.name)
-    out = Path(out_dir) if out_dir is not None else Path("build") / f"{name}-{target}"
+    out = Path(out_dir) if out_dir is not None else \
+        Path("build") / f"{name}-{target}{f'-d{max_error}' if max_error else ''}"
     claim_out(out)
     log(f"codegen: model {name} from {describe(model_dir)}")
     log(f"codegen: calibrating on {CALIBRATION}")
@@ -316,7 +342,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
         f"({q['loss_percent']:+.4f} %)")
 
     info = {"schema": SCHEMA, "status": "done", "model": name, "model_dir": describe(model_dir), "target": target,
-            "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
+            "mode": mode_record(max_error), "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
             "input_frac": pred.f_in, "output_frac": pred.f_out, "log2s_q8_range": [pred.log2s_min_q8, 2560],
             "fir_levels": [{"spacing": lv.spacing, "acc_bits": lv.acc_bits, "acc_bound": lv.acc_bound}
                            for lv in pred.levels],
@@ -324,7 +350,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
             "sources": {n: _sha(t) for n, t in sorted(src.files.items())}}
     _predictor_step(target, pred, src, out, info, log)
     if target != "host":
-        codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, log=log)
+        codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name,
+                              max_error=max_error, log=log)
         info["codec"] = {k: codec[k] for k in ("data", "three_way", "repeatable", "compression")}
         info["codec"]["instructions"] = {k: codec["per_file"][k] for k in
                                          ("insns_per_sample", "insns_per_frame_mean", "insns_worst_frame")}
@@ -352,8 +379,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-channel", action="store_true", help="one weight scale per output row")
     p.add_argument("--loss-files", type=int, metavar="N",
                    help="quantisation loss on the first N validation files (default: all)")
+    p.add_argument("--max-error", type=int, default=0, metavar="D",
+                   help="cortex-m4: build the near-lossless codec, every decoded sample within D ADC codes "
+                        "(default 0: lossless)")
 
 
 def run(args) -> int:
-    build(args.target, args.model, args.out, args.weights, args.per_channel, args.loss_files, args.data)
+    build(args.target, args.model, args.out, args.weights, args.per_channel, args.loss_files, args.data,
+          max_error=args.max_error)
     return 0

@@ -32,6 +32,7 @@ import numpy as np
 
 from tqdm import tqdm
 
+from . import fidelity
 from .codec import CODECS, decode_channels, decode_stream, encode_joint, encode_recording, read_input, write_atomic
 from .errors import CodecError
 from .learned import JOINT_FRAME, LearnedCodec, host_codec, load_model
@@ -458,6 +459,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="a model directory or a bundled model's name (default: the bundled "
                                          "default; the joint rows then add the bundled MiddleOut model)")
     parser.add_argument("--no-joint", action="store_true", help="skip the joint-frames stream of all files")
+    parser.add_argument("--max-error", metavar="D[,D...]",
+                        help="near-lossless instead: the learned codec at each bound D (0 = lossless), per file: "
+                             "ratio, max error (checked <= D), RMS error, SNR (writes near_lossless.json)")
 
 
 def validation_paths(directory, model=None) -> list[Path]:
@@ -487,6 +491,11 @@ def measure_report(args: argparse.Namespace, extra_methods: Sequence[Method] = (
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "max_error", None) is not None:
+        model = getattr(args, "model", None)
+        paths = validation_paths(args.dir, model)[:args.limit] if args.validation else \
+            find_inputs(args.dir, args.limit, args.files_from)
+        return fidelity.run(args, paths)
     report = measure_report(args)
     written = write_outputs(report, getattr(args, "out", DEFAULT_OUT))
     sys.stdout.write(render_table(report))
