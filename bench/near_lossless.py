@@ -110,8 +110,28 @@ def measure(paths: list, bounds, log=print) -> dict:
                         "how": "ideal bits of the bins under the integer model CDF: predictions from the "
                                "reconstructed history (what the codec does) vs from the true history (an oracle "
                                "no decoder has)"}
+    res["link"] = link_budget()
+    for b in res["bounds"]:
+        b["link"] = link(b["summary"]["bits_per_sample"], res["link"])
     res["targets"] = targets(res)
     return res
+
+
+def link_budget() -> dict:
+    """The N1-class workload and link of the build report's budget profile (n1-budget)."""
+    from codegen.report import profiles
+    _, _, bud = profiles.load_set("cortex-m4", None, None)
+    return {"channels": int(bud.value("channels")), "sample_rate_hz": int(bud.value("sample_rate_hz")),
+            "link_mbps": float(bud.value("link_mbps")), "profile": bud.path.name}
+
+
+def link(bits_per_sample: float, budget: dict) -> dict:
+    """The link verdict of a bound, as the build report prices lossless: every channel at the
+    measured bits/sample (container included) against the budget's link."""
+    need = budget["channels"] * budget["sample_rate_hz"] * bits_per_sample / 1e6
+    per_channel = budget["sample_rate_hz"] * bits_per_sample / 1e6
+    return {"mbps": need, "x_budget": need / budget["link_mbps"], "fits": need <= budget["link_mbps"],
+            "channels_in_link": int(budget["link_mbps"] // per_channel)}
 
 
 def targets(res: dict) -> list:
@@ -138,16 +158,21 @@ def largest_good_d(res: dict) -> int | None:
 
 def table(res: dict) -> str:
     rows = ["| D | ratio | per-file min / median | first difference, ideal | max error | RMS error | SNR dB "
-            "| spike P / R / F1 | worst file F1 | history loss |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+            "| spike P / R / F1 | worst file F1 | history loss | link, 1024 channels |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for b in res["bounds"]:
         s, sp = b["summary"], b["spikes"]
         snr = "lossless" if math.isinf(s["snr_db"]) else f"{s['snr_db']:.2f}"
         rows.append(f"| {b['max_error']} | **{s['ratio']:.3f}** | {s['ratio_min']:.2f} / {s['ratio_median']:.2f} "
                     f"| {b['first_difference']['ratio']:.3f} | {s['max_error']} | {s['rms_error']:.3f} | {snr} "
                     f"| {sp['precision']:.4f} / {sp['recall']:.4f} / {sp['f1']:.4f} | {sp['f1_worst_file']:.4f} "
-                    f"| {b['history']['loss_percent']:+.2f} % |")
+                    f"| {b['history']['loss_percent']:+.2f} % | {verdict(b['link'])} |")
     return "\n".join(rows) + "\n"
+
+
+def verdict(lk: dict) -> str:
+    word = "fits" if lk["fits"] else f"fails: {lk['x_budget']:.0f}x"
+    return f"{lk['mbps']:.1f} Mbit/s, {word} ({lk['channels_in_link']} channels fit)"
 
 
 def markdown(res: dict) -> str:
@@ -161,7 +186,10 @@ def markdown(res: dict) -> str:
              "over error power, in codes. Spikes: the reference detector (bench/detector.py) on the decoded codes "
              "against the original's clear (-5.5 sigma) and lenient (-3.5 sigma) spikes, +-10 samples, pooled over "
              "all files. History loss: ideal bits of the bins with the model predicting from the reconstructed "
-             "codes (what encoder and decoder can do) over the same from the true codes (an oracle).", "",
+             "codes (what encoder and decoder can do) over the same from the true codes (an oracle). Link: "
+             f"{res['link']['channels']} channels at {res['link']['sample_rate_hz']} Hz at the measured bits/sample "
+             f"against {res['link']['link_mbps']:g} Mbit/s (`{res['link']['profile']}`), as the build report "
+             "prices lossless.", "",
              f"Largest D with spike F1 >= {F1_TARGET}: **{good}**.", "", "| target | measured | |",
              "| --- | ---: | --- |"]
     for t in res["targets"]:
@@ -227,3 +255,35 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def load(path: Path = OUT / "near_lossless.json") -> dict | None:
+    """The committed measurement, or None before the first run."""
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def section(res: dict | None) -> str:
+    """docs/results.md's near-lossless section (between its markers)."""
+    body = ("Not measured yet: `python bench/results.py --only near_lossless`.\n" if res is None else
+            markdown(res) + "\n![ratio against D and against SNR](../bench/results/near-lossless/near_lossless.png)\n")
+    return ("## Near-lossless\n\n<!-- results:near-lossless -->\n"
+            "`python bench/results.py --only near_lossless` (bench/near_lossless.py; `spikey bench DIR "
+            "--max-error 1,2,4` measures the same codec without the spike scores).\n\n"
+            + body + "<!-- /results:near-lossless -->\n")
+
+
+def readme_block(res: dict | None) -> str:
+    """The README's D table: ratio, SNR, spike F1 and the link verdict per D."""
+    if res is None:
+        return "Not measured yet: `python bench/results.py --only near_lossless`.\n"
+    rows = [f"| D | ratio | SNR dB | max error | spike F1 | link for {res['link']['channels']} channels |",
+            "| ---: | ---: | ---: | ---: | ---: | --- |"]
+    for b in res["bounds"]:
+        s = b["summary"]
+        snr = "lossless" if math.isinf(s["snr_db"]) else f"{s['snr_db']:.1f}"
+        rows.append(f"| {b['max_error']} | **{s['ratio']:.3f}** | {snr} | {s['max_error']} | {b['spikes']['f1']:.4f} "
+                    f"| {verdict(b['link'])} |")
+    good = largest_good_d(res)
+    return ("\n".join(rows) + f"\n\nOn the {len(res['files'])} validation files, each coded alone, container "
+            f"included; the largest D keeping spike F1 >= {F1_TARGET} is {good}. Targets and the first-difference "
+            "yardstick: [docs/results.md](docs/results.md#near-lossless).\n")

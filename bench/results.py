@@ -37,6 +37,11 @@ coders            bench/coders_vs_ideal.py on 3 validation files (about 10 s)
 baseline-instructions
                   bench/instructions_baseline.py: the baseline firmware in QEMU on 5 dev files
                   (about 5 s) -> bench/results/baseline-instructions.{json,md}.
+near_lossless     bench/near_lossless.py on the default model's 30 validation files: D = 0, 1, 2,
+                  3, 4, 6, 8, each file coded alone (host C), decoded, the bound checked on every
+                  sample, RMS / SNR, spikes against the reference detector (bench/detector.py),
+                  the first-difference yardstick and the reconstructed-history loss (about 2
+                  minutes) -> bench/results/near-lossless/near_lossless.{json,md,png}.
 build-report      codegen.build.build("cortex-m4", None, out_dir=bench/results/build-report/
                   default-cortex-m4, data_dir=...): the committed folder IS that build (src/,
                   build.json, quantisation.*, size.json, instructions.json, measurements.json,
@@ -49,7 +54,7 @@ baseline-report   codegen.measure.figures.measure_baseline_build into
 After the parts, always (and alone with ``--from-json``, in seconds): docs/results.md
 (the codec benchmark and the ladder, from bench/results/learned/bench.json and
 bench/results/ladder.json) and the README's blocks between ``<!-- results:NAME -->`` and
-``<!-- /results:NAME -->`` (codecs, model, build-report, ladder; from those JSON files, the
+``<!-- /results:NAME -->`` (codecs, model, build-report, ladder, near-lossless; from those JSON files, the
 build report's report.json and the bundled models' model.json); nothing else of the README
 changes. ``--from-json`` also re-renders, without measuring, what has a renderer apart from
 its measurement: bench.md and bench.png of learned/ and foundation/, docs/results-codecs.png,
@@ -85,6 +90,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
 import ladder  # noqa: E402  (bench/ladder.py)
+import near_lossless  # noqa: E402  (bench/near_lossless.py)
 from spikey import bench  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "neuralink-dev"  # as codegen.data.DEV_DATA, from the repository root
@@ -112,7 +118,7 @@ BEST_PUBLIC_RATIO = 3.46
 BRAINWIRE_RATIO = 3.35
 CHALLENGE_FILES = 743
 
-README_BLOCKS = ("codecs", "model", "build-report", "ladder")
+README_BLOCKS = ("codecs", "model", "build-report", "ladder", "near-lossless")
 
 
 def _rel(p: Path) -> str:
@@ -348,9 +354,11 @@ def document(report: dict, ladder_res: dict) -> str:
         "recordings, and the targets.",
         "2. [Model-size ladder](#model-size-ladder): ratio against Cortex-M4 instructions per sample, "
         "per model size.",
+        "3. [Near-lossless](#near-lossless): ratio, error, SNR and spike agreement per error bound D.",
         "",
     ]
-    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res)
+    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + "\n" + \
+        near_lossless.section(near_lossless.load())
 
 
 def _load_json(path: Path) -> dict:
@@ -579,6 +587,7 @@ def readme_blocks(data: dict) -> dict:
         "model": readme_model(data["default"], data["middleout"], data["ladder"]),
         "build-report": readme_build_report(data["report"], data["baseline_report"]),
         "ladder": readme_ladder(data["ladder"]),
+        "near-lossless": near_lossless.readme_block(near_lossless.load()),
     }
 
 
@@ -743,6 +752,16 @@ def _drop_binaries(out: Path, log) -> None:
         log(f"removed {', '.join(gone)} from {_rel(out)} (not committed)")
 
 
+def part_near_lossless(ctx: Ctx) -> None:
+    ctx.log(f"near_lossless: bench/near_lossless.py on the validation files of {ctx.data}")
+    paths = bench.validation_paths(ctx.data)[:ctx.limit]
+    res = near_lossless.measure(paths, near_lossless.BOUNDS, log=lambda s: ctx.log(f"near_lossless: {s}"))
+    res["git"] = ctx.git
+    ctx.log("near_lossless: wrote " + ", ".join(_rel(p) for p in near_lossless.write(res)))
+    for t in res["targets"]:
+        ctx.log(f"near_lossless: {'PASS' if t['passed'] else 'FAIL'}  {t['target']}: {t['measured']}")
+
+
 def part_build_report(ctx: Ctx) -> None:
     from codegen.build import OUTPUTS, build
     out = Path(os.path.relpath(BUILD_OUT, REPO))
@@ -784,6 +803,8 @@ PARTS = [
     Part("coders", "bench/results/coders/coders_vs_ideal.{json,md}", "about 10 s", part_coders),
     Part("baseline-instructions", "bench/results/baseline-instructions.{json,md}", "about 5 s",
          part_baseline_instructions, qemu=True),
+    Part("near_lossless", "bench/results/near-lossless/near_lossless.{json,md,png}", "about 2 min",
+         part_near_lossless),
     Part("build-report", "bench/results/build-report/default-cortex-m4/ (a codegen build, without obj/ and ELFs)",
          "about 30 s", part_build_report, qemu=True),
     Part("baseline-report", "bench/results/build-report/baseline-cortex-m4/ (measurements.json, report.*)",
