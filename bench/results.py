@@ -47,6 +47,10 @@ build-report      codegen.build.build("cortex-m4", None, out_dir=bench/results/b
                   build.json, quantisation.*, size.json, instructions.json, measurements.json,
                   report.{json,md,png}); its obj/ and ELFs are deleted after the build (about
                   30 s).
+near_lossless_builds
+                  codegen build --target cortex-m4 --max-error D for D = 1, 2, 4 into
+                  bench/results/build-report/default-cortex-m4-d{D}/ (as build-report; the Python
+                  reference checked on the first second of each recording; about 10 minutes).
 baseline-report   codegen.measure.figures.measure_baseline_build into
                   bench/results/build-report/baseline-cortex-m4/ (measurements.json,
                   report.{json,md,png}); its obj/ is deleted after (about 5 s).
@@ -357,8 +361,8 @@ def document(report: dict, ladder_res: dict) -> str:
         "3. [Near-lossless](#near-lossless): ratio, error, SNR and spike agreement per error bound D.",
         "",
     ]
-    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res) + "\n" + \
-        near_lossless.section(near_lossless.load())
+    return "\n".join(head) + "\n" + codec_section(report) + ladder.section(ladder_res).rstrip("\n") + \
+        "\n\n" + near_lossless.section(near_lossless.load())
 
 
 def _load_json(path: Path) -> dict:
@@ -775,6 +779,15 @@ def part_build_report(ctx: Ctx) -> None:
     _drop_binaries(out, ctx.log)
 
 
+def part_near_lossless_builds(ctx: Ctx) -> None:
+    from codegen.build import build
+    for d in near_lossless.BUILD_BOUNDS:
+        out = Path(os.path.relpath(near_lossless.build_dir(d), REPO))
+        ctx.log(f"near_lossless_builds: codegen build --target cortex-m4 --max-error {d} --out {out} --data {ctx.data}")
+        build("cortex-m4", None, out_dir=out, data_dir=ctx.data, max_error=d, log=lambda s: ctx.log(s))
+        _drop_binaries(out, ctx.log)
+
+
 def part_baseline_report(ctx: Ctx) -> None:
     from codegen.measure.figures import measure_baseline_build
     out = Path(os.path.relpath(BASELINE_BUILD_OUT, REPO))
@@ -807,6 +820,8 @@ PARTS = [
          part_near_lossless),
     Part("build-report", "bench/results/build-report/default-cortex-m4/ (a codegen build, without obj/ and ELFs)",
          "about 30 s", part_build_report, qemu=True),
+    Part("near_lossless_builds", "bench/results/build-report/default-cortex-m4-d{1,2,4}/ (codegen builds "
+         "--max-error D, without obj/ and ELFs)", "about 10 min", part_near_lossless_builds, qemu=True),
     Part("baseline-report", "bench/results/build-report/baseline-cortex-m4/ (measurements.json, report.*)",
          "about 5 s", part_baseline_report, qemu=True),
 ]

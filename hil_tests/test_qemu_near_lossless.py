@@ -4,13 +4,13 @@
 and the reference decoder give the same samples, every one within D."""
 import numpy as np
 import pytest
+from refs import predictor
 from test_qemu_codec import edge_codes
 
 from codegen.emit.predictor import generate
 from codegen.hil import codec as hc
 from codegen.reference.codec import ReferenceCodec
 from codegen.target.toolchain import INSTALL_HINT, missing_tools
-from refs import predictor
 from spikey.learned import JOINT_FRAME, LearnedCodec
 from spikey.recordings import read_wav, synth, to_codes
 

@@ -172,3 +172,44 @@ def test_cli_round_trip_joint(tmp_path):
     for i, x in enumerate(chans):
         y = to_codes(read_wav(tmp_path / "out" / f"c{i}.wav").samples).astype(np.int64)
         assert np.abs(y - x).max() <= 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("d", [1, 3, 8, 40])
+def test_error_bound_on_real_validation_files(dev_files, d):
+    """Whole dev recordings the model never trained on, through the container: every sample
+    within D, on the grid, the original header; D = 40 lets the prediction dominate."""
+    names = set(compiled().meta["split"]["validation"][:3])
+    for path in [p for p in dev_files if p.name in names]:
+        wav = path.read_bytes()
+        data = sc.encode_recording(read_wav(path), LearnedCodec(None, "range", d))
+        out = sc.decode_stream(data)
+        assert out[:44] == wav[:44] and len(out) == len(wav)
+        x = to_codes(read_wav(path).samples).astype(np.int64)
+        y = to_codes(np.frombuffer(out[44:], "<i2")).astype(np.int64)
+        assert np.abs(y - x).max() == d
+        assert np.array_equal(from_codes(y), np.frombuffer(out[44:], "<i2"))
+        lossless = len(sc.encode_recording(read_wav(path), LearnedCodec(None, "range")))
+        assert len(data) < lossless * (0.8 if d == 1 else 0.65)
+
+
+def test_c_near_rules_equal_python():
+    """spk_near_bin / spk_near_span / spk_near_code (spikey_fixed.h, UBSan) == spikey.fixed,
+    every residual of a 10-bit code for a range of D, every code for the end locations."""
+    from test_fixedpoint import _build_harness
+    m = _build_harness()
+    lib, ffi = m.lib, m.ffi
+    lo, hi = ffi.new("uint32_t *"), ffi.new("uint32_t *")
+    r = np.arange(-1023, 1024)
+    for d in (0, 1, 2, 3, 4, 7, 8, 40, 127, 254, 255):
+        q = fixed.near_bin(r, d)
+        assert [lib.spk_near_bin(int(v), d) for v in r] == q.tolist()
+        for L in (0, 1, 511, 1022, 1023):
+            x = np.arange(1024)
+            qx = fixed.near_bin(x - L, d)
+            plo, phi = fixed.near_span(L, qx, d)
+            got = []
+            for qq in qx[::7].tolist():
+                lib.spk_near_span(L, qq, d, lo, hi)
+                got.append((lo[0], hi[0], lib.spk_near_code(L, qq, d)))
+            assert got == list(zip(plo[::7].tolist(), phi[::7].tolist(), fixed.near_code(L, qx, d)[::7].tolist()))

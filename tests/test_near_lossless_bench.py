@@ -104,3 +104,21 @@ def test_parse_bounds():
     assert fidelity.parse_bounds("4, 1,1") == [1, 4]
     with pytest.raises(CodecError):
         fidelity.parse_bounds("a")
+
+
+@pytest.mark.parametrize("d", nlb.BUILD_BOUNDS)
+def test_committed_near_lossless_builds(d):
+    """bench/results/build-report/default-cortex-m4-d{D}: a finished build of the mode, with
+    its mode field, the three-way check (reference on prefixes) and no binaries; its
+    instructions/sample are what docs and README quote, within 10 % of the lossless build."""
+    import json
+    out = nlb.build_dir(d)
+    build = json.loads((out / "build.json").read_text())
+    assert build["status"] == "done" and build["mode"] == {"name": "near-lossless", "id": 1, "max_error": d}
+    insns = json.loads((out / "instructions.json").read_text())
+    ref = insns["three_way"]["reference_prefixes"]
+    assert insns["three_way"]["equal"] and ref["equal"] and ref["decoded_equal"] and ref["max_error"] == d
+    assert not (out / "obj").exists() and not list(out.glob("*.elf"))
+    built = nlb.builds()
+    assert built[d][0] == insns["per_file"]["insns_per_sample"] <= nlb.INSNS_MARGIN * built[0][0]
+    assert f"near-lossless, D = {d}" in (out / "report.md").read_text()
