@@ -274,12 +274,21 @@ def plot(res: dict) -> bytes:
     return buf.getvalue()
 
 
+def render(res: dict, out: Path = OUT) -> list:
+    """near_lossless.md and .png from the measurement (also bench/results.py --from-json)."""
+    (out / "near_lossless.md").write_text(document(res))
+    (out / "near_lossless.png").write_bytes(plot(res))
+    return [out / "near_lossless.md", out / "near_lossless.png"]
+
+
+def document(res: dict) -> str:
+    return "# Near-lossless fidelity\n\n" + markdown(res)
+
+
 def write(res: dict, out: Path = OUT) -> list:
     out.mkdir(parents=True, exist_ok=True)
     (out / "near_lossless.json").write_text(json.dumps(res, indent=2) + "\n")
-    (out / "near_lossless.md").write_text("# Near-lossless fidelity\n\n" + markdown(res))
-    (out / "near_lossless.png").write_bytes(plot(res))
-    return [out / "near_lossless.json", out / "near_lossless.md", out / "near_lossless.png"]
+    return [out / "near_lossless.json", *render(res, out)]
 
 
 def main(argv=None) -> int:

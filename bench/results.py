@@ -62,7 +62,8 @@ bench/results/ladder.json) and the README's blocks between ``<!-- results:NAME -
 build report's report.json and the bundled models' model.json); nothing else of the README
 changes. ``--from-json`` also re-renders, without measuring, what has a renderer apart from
 its measurement: bench.md and bench.png of learned/ and foundation/, docs/results-codecs.png,
-docs/results-ladder.png, baseline-instructions.md, and both build reports' report.{json,md,png}
+docs/results-ladder.png, baseline-instructions.md, bench/results/near-lossless/near_lossless.{md,png},
+and both build reports' report.{json,md,png}
 (codegen.report from measurements.json and the profiles the report names). docs/models.md and
 coders_vs_ideal.md are written only by their measurements (models, coders).
 
@@ -640,12 +641,14 @@ def rerender_from_json(log) -> None:
     ladder.plot(res["models"], res["baseline"], ladder.OUT_PNG)
     b = _load_json(BASELINE_INSNS)
     BASELINE_INSNS.with_suffix(".md").write_text(instructions_baseline.render_md(b["summary"], b["per_file"], b["tools"]))
+    if near_lossless.load() is not None:
+        near_lossless.render(near_lossless.load())
     for out in (BUILD_OUT, BASELINE_BUILD_OUT):
         used = _load_json(out / "report.json").get("profiles", {})
         core, radio, budget = profiles.load_set(used.get("core") or "cortex-m4", used.get("radio"), used.get("budget"))
         write_report(out, _load_json(out / "measurements.json"), core, radio, budget)
     log("re-rendered bench.md/png (learned, foundation), docs/results-codecs.png, docs/results-ladder.png, "
-        "baseline-instructions.md, both build reports' report.{json,md,png}")
+        "baseline-instructions.md, near_lossless.{md,png}, both build reports' report.{json,md,png}")
 
 
 # --------------------------------------------------------------------------- the parts

@@ -213,3 +213,13 @@ def test_c_near_rules_equal_python():
                 lib.spk_near_span(L, qq, d, lo, hi)
                 got.append((lo[0], hi[0], lib.spk_near_code(L, qq, d)))
             assert got == list(zip(plo[::7].tolist(), phi[::7].tolist(), fixed.near_code(L, qx, d)[::7].tolist()))
+
+
+def test_codegen_verify_near_lossless(tmp_path):
+    from codegen.verify import verify
+    paths = []
+    for i, x in enumerate(codes(600, seed=12, channels=2)):
+        paths.append(tmp_path / f"c{i}.wav")
+        paths[-1].write_bytes(pcm16(from_codes(x)))
+    rows = verify(paths, max_error=2, log=lambda s: None) + verify(paths, joint=True, max_error=2, log=lambda s: None)
+    assert [r["equal"] for r in rows] == [True, True, True]

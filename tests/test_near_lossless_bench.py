@@ -122,3 +122,11 @@ def test_committed_near_lossless_builds(d):
     built = nlb.builds()
     assert built[d][0] == insns["per_file"]["insns_per_sample"] <= nlb.INSNS_MARGIN * built[0][0]
     assert f"near-lossless, D = {d}" in (out / "report.md").read_text()
+
+
+def test_committed_near_lossless_report_is_its_json_rendered():
+    res = nlb.load()
+    assert res is not None, "bench/results/near-lossless/near_lossless.json: run bench/results.py --only near_lossless"
+    assert (nlb.OUT / "near_lossless.md").read_text() == nlb.document(res)
+    assert all(b["summary"]["max_error"] <= b["max_error"] for b in res["bounds"])
+    assert res["model_identity"] == LearnedCodec().MODEL_ID.hex() and len(res["files"]) == 30
