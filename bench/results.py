@@ -381,6 +381,8 @@ def inputs() -> dict:
         "baseline_report": _load_json(BASELINE_BUILD_OUT / "report.json"),
         "default": read_meta(resolve(None)),
         "middleout": read_meta(resolve(MIDDLEOUT)),
+        "near_lossless": near_lossless.load(),
+        "near_lossless_builds": near_lossless.builds(),
     }
 
 
@@ -592,7 +594,7 @@ def readme_blocks(data: dict) -> dict:
         "model": readme_model(data["default"], data["middleout"], data["ladder"]),
         "build-report": readme_build_report(data["report"], data["baseline_report"]),
         "ladder": readme_ladder(data["ladder"]),
-        "near-lossless": near_lossless.readme_block(near_lossless.load()),
+        "near-lossless": near_lossless.readme_block(data["near_lossless"], data["near_lossless_builds"]),
     }
 
 

@@ -27,10 +27,10 @@ from .recordings import parse_wav, to_codes
 
 def parse_bounds(text: str) -> list[int]:
     """``--max-error 1,2,4``: the bounds, each checked (0 = lossless allowed)."""
-    try:
-        return sorted({check_max_error(v.strip()) for v in str(text).split(",") if v.strip()})
-    except CodecError as e:
-        raise CodecError(str(e)) from None
+    bounds = sorted({check_max_error(v.strip()) for v in str(text).split(",") if v.strip()})
+    if not bounds:
+        raise CodecError("--max-error needs at least one bound D")
+    return bounds
 
 
 def measure_file(path: Path, codec: LearnedCodec) -> tuple[dict, np.ndarray, np.ndarray]:

@@ -200,7 +200,9 @@ def test_readme_numbers_follow_the_json():
     changed["report"]["figures"]["insns_per_sample"]["value"] = 12345.4
     changed["ladder"]["models"][0]["insns_per_sample"] = 4321.0
     changed["default"]["metrics"]["floor"]["ratio"] = 1.2345
+    changed["near_lossless"]["bounds"][1]["summary"]["ratio"] = 7.777
     new = results.readme_blocks(changed)
+    assert "| 1 | **7.777** |" in new["near-lossless"]
     assert "| **9.876** |" in new["codecs"] and "**misses** the 10 M samples/s" in new["codecs"]
     assert "meets the 10 M samples/s" in blocks["codecs"] or "**misses**" in blocks["codecs"]
     assert "| instructions / sample (QEMU -icount) | 12,345 (" in new["build-report"]
