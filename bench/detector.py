@@ -79,11 +79,3 @@ def score(decoded_spikes, clear, lenient, tol: int = 10) -> tuple[float, float, 
     f1 = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
     return precision, recall, f1
 
-
-def counts(decoded_spikes, clear, lenient, tol: int = 10) -> dict:
-    """The integers behind score() (to pool over files): hits and totals."""
-    d = np.sort(np.asarray(decoded_spikes, dtype=np.int64))
-    c = np.sort(np.asarray(clear, dtype=np.int64))
-    n = np.sort(np.asarray(lenient, dtype=np.int64))
-    return {"decoded": len(d), "decoded_near_lenient": int(_near(d, n, tol).sum()),
-            "clear": len(c), "clear_found": int(_near(c, d, tol).sum())}
