@@ -37,6 +37,11 @@ coders            bench/coders_vs_ideal.py on 3 validation files (about 10 s)
 baseline-instructions
                   bench/instructions_baseline.py: the baseline firmware in QEMU on 5 dev files
                   (about 5 s) -> bench/results/baseline-instructions.{json,md}.
+near_lossless     bench/near_lossless.py on the default model's 30 validation files: D = 0, 1, 2,
+                  3, 4, 6, 8, each file coded alone (host C), decoded, the bound checked on every
+                  sample, RMS / SNR, spikes against the reference detector (bench/detector.py),
+                  the first-difference yardstick and the reconstructed-history loss (about 2
+                  minutes) -> bench/results/near-lossless/near_lossless.{json,md,png}.
 build-report      codegen.build.build("cortex-m4", None, out_dir=bench/results/build-report/
                   default-cortex-m4, data_dir=...): the committed folder IS that build (src/,
                   build.json, quantisation.*, size.json, instructions.json, measurements.json,
@@ -47,6 +52,10 @@ cores             bench/cores.py: the learned codec built for each of the five C
                   validation files, checked three ways (about 3 minutes)
                   -> bench/results/cores.json, docs/results-cores.png, docs/results.md's cores
                   section.
+near_lossless_builds
+                  codegen build --target cortex-m4 --max-error D for D = 1, 2, 4 into
+                  bench/results/build-report/default-cortex-m4-d{D}/ (as build-report; the Python
+                  reference checked on the first second of each recording; about 10 minutes).
 baseline-report   codegen.measure.figures.measure_baseline_build into
                   bench/results/build-report/baseline-cortex-m4/ (measurements.json,
                   report.{json,md,png}); its obj/ is deleted after (about 5 s).
@@ -71,13 +80,14 @@ events            bench/events_results.py: spikey bench --mode events on the 30 
 After the parts, always (and alone with ``--from-json``, in seconds): docs/results.md
 (the codec benchmark, the ladder, the cores, the native program, frame length and the plan,
 from bench/results/learned/bench.json, ladder.json, cores.json, native/native.json,
-frames/frames.json and plan/plan.json) and the README's blocks
+frames/frames.json, plan/plan.json, events/ and near-lossless/) and the README's blocks
 between ``<!-- results:NAME -->`` and
-``<!-- /results:NAME -->`` (codecs, model, build-report, ladder, native; from those JSON files, the
+``<!-- /results:NAME -->`` (codecs, model, build-report, ladder, native, near-lossless; from those JSON files, the
 build report's report.json and the bundled models' model.json); nothing else of the README
 changes. ``--from-json`` also re-renders, without measuring, what has a renderer apart from
 its measurement: bench.md and bench.png of learned/ and foundation/, docs/results-codecs.png,
-docs/results-ladder.png, baseline-instructions.md, and both build reports' report.{json,md,png}
+docs/results-ladder.png, baseline-instructions.md, bench/results/near-lossless/near_lossless.{md,png},
+and both build reports' report.{json,md,png}
 (codegen.report from measurements.json and the profiles the report names). docs/models.md and
 coders_vs_ideal.md are written only by their measurements (models, coders).
 
@@ -111,6 +121,7 @@ sys.path.insert(0, str(HERE))
 import cores  # noqa: E402  (bench/cores.py)
 import events_results  # noqa: E402  (bench/events_results.py)
 import ladder  # noqa: E402  (bench/ladder.py)
+import near_lossless  # noqa: E402  (bench/near_lossless.py)
 from spikey import bench  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "neuralink-dev"  # as codegen.data.DEV_DATA, from the repository root
@@ -143,7 +154,7 @@ BEST_PUBLIC_RATIO = 3.46
 BRAINWIRE_RATIO = 3.35
 CHALLENGE_FILES = 743
 
-README_BLOCKS = ("codecs", "model", "build-report", "ladder", "native")
+README_BLOCKS = ("codecs", "model", "build-report", "ladder", "native", "near-lossless")
 
 
 def _rel(p: Path) -> str:
@@ -381,6 +392,7 @@ def document(report: dict, ladder_res: dict) -> str:
          "cost, and which builds fit the N1 budget (`codegen plan`).", True),
         ("[Event mode](#event-mode): spikes and spike-band power instead of samples: bitrate, fidelity against "
          "the reference detector, the Cortex-M4 build for 1024 channels.", bool(events_results.section())),
+        ("[Near-lossless](#near-lossless): ratio, error, SNR and spike agreement per error bound D.", True),
     ]
     head = [
         "# Results",
@@ -393,8 +405,10 @@ def document(report: dict, ladder_res: dict) -> str:
         "",
     ]
     sections = [codec_section(report), ladder.section(ladder_res), cores.section_from_json(), native_section(),
-                plan_sections(), events_results.section()]
+                plan_sections(), events_results.section(),
+                near_lossless.section(near_lossless.load())]
     return "\n".join(head) + "\n" + "\n".join(s.strip("\n") + "\n" for s in sections if s.strip())
+
 
 def plan_sections() -> str:
     """docs/results.md's frame-length and plan sections, from bench/results/frames/frames.json and
@@ -446,6 +460,8 @@ def inputs() -> dict:
         "default": read_meta(resolve(None)),
         "middleout": read_meta(resolve(MIDDLEOUT)),
         "native": _load_json(NATIVE_OUT / "native.json"),
+        "near_lossless": near_lossless.load(),
+        "near_lossless_builds": near_lossless.builds(),
     }
 
 
@@ -673,6 +689,7 @@ def readme_blocks(data: dict) -> dict:
         "build-report": readme_build_report(data["report"], data["baseline_report"]),
         "ladder": readme_ladder(data["ladder"]),
         "native": _native().readme_block(data["native"]),
+        "near-lossless": near_lossless.readme_block(data["near_lossless"], data["near_lossless_builds"]),
     }
 
 
@@ -726,12 +743,14 @@ def rerender_from_json(log) -> None:
     ladder.plot(res["models"], res["baseline"], ladder.OUT_PNG)
     b = _load_json(BASELINE_INSNS)
     BASELINE_INSNS.with_suffix(".md").write_text(instructions_baseline.render_md(b["summary"], b["per_file"], b["tools"]))
+    if near_lossless.load() is not None:
+        near_lossless.render(near_lossless.load())
     for out in (BUILD_OUT, BASELINE_BUILD_OUT):
         used = _load_json(out / "report.json").get("profiles", {})
         core, radio, budget = profiles.load_set(used.get("core") or "cortex-m4", used.get("radio"), used.get("budget"))
         write_report(out, _load_json(out / "measurements.json"), core, radio, budget)
     log("re-rendered bench.md/png (learned, foundation), docs/results-codecs.png, docs/results-ladder.png, "
-        "baseline-instructions.md, both build reports' report.{json,md,png}")
+        "baseline-instructions.md, near_lossless.{md,png}, both build reports' report.{json,md,png}")
 
 
 # --------------------------------------------------------------------------- the parts
@@ -845,6 +864,16 @@ def _drop_binaries(out: Path, log) -> None:
         log(f"removed {', '.join(gone)} from {_rel(out)} (not committed)")
 
 
+def part_near_lossless(ctx: Ctx) -> None:
+    ctx.log(f"near_lossless: bench/near_lossless.py on the validation files of {ctx.data}")
+    paths = bench.validation_paths(ctx.data)[:ctx.limit]
+    res = near_lossless.measure(paths, near_lossless.BOUNDS, log=lambda s: ctx.log(f"near_lossless: {s}"))
+    res["git"] = ctx.git
+    ctx.log("near_lossless: wrote " + ", ".join(_rel(p) for p in near_lossless.write(res)))
+    for t in res["targets"]:
+        ctx.log(f"near_lossless: {'PASS' if t['passed'] else 'FAIL'}  {t['target']}: {t['measured']}")
+
+
 def part_build_report(ctx: Ctx) -> None:
     from codegen.build import OUTPUTS, build
     out = Path(os.path.relpath(BUILD_OUT, REPO))
@@ -864,6 +893,13 @@ def part_cores(ctx: Ctx) -> None:
     cores.plot(res)
     ctx.log(f"cores: wrote {_rel(cores.OUT)}; " + ", ".join(f"{r['core']} {r['insns_per_sample']:.1f}"
                                                           for r in res["cores"]) + " instructions/sample")
+def part_near_lossless_builds(ctx: Ctx) -> None:
+    from codegen.build import build
+    for d in near_lossless.BUILD_BOUNDS:
+        out = Path(os.path.relpath(near_lossless.build_dir(d), REPO))
+        ctx.log(f"near_lossless_builds: codegen build --target cortex-m4 --max-error {d} --out {out} --data {ctx.data}")
+        build("cortex-m4", None, out_dir=out, data_dir=ctx.data, max_error=d, log=lambda s: ctx.log(s))
+        _drop_binaries(out, ctx.log)
 
 
 def part_baseline_report(ctx: Ctx) -> None:
@@ -924,9 +960,15 @@ PARTS = [
     Part("coders", "bench/results/coders/coders_vs_ideal.{json,md}", "about 10 s", part_coders),
     Part("baseline-instructions", "bench/results/baseline-instructions.{json,md}", "about 5 s",
          part_baseline_instructions, qemu=True),
+    Part("near_lossless", "bench/results/near-lossless/near_lossless.{json,md,png}", "about 2 min",
+         part_near_lossless),
     Part("build-report", "bench/results/build-report/default-cortex-m4/ (a codegen build, without obj/ and ELFs)",
          "about 30 s", part_build_report, qemu=True),
     Part("cores", "bench/results/cores.json, docs/results-cores.png (docs/results.md's cores section)", "about 3 min", part_cores, qemu=True),
+
+
+    Part("near_lossless_builds", "bench/results/build-report/default-cortex-m4-d{1,2,4}/ (codegen builds "
+         "--max-error D, without obj/ and ELFs)", "about 10 min", part_near_lossless_builds, qemu=True),
     Part("baseline-report", "bench/results/build-report/baseline-cortex-m4/ (measurements.json, report.*)",
          "about 5 s", part_baseline_report, qemu=True),
     Part("frames", "bench/results/frames/frames.{json,md} (docs/results.md: Frame length)", "about 1.5 min",

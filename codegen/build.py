@@ -48,7 +48,7 @@ import numpy as np
 
 from spikey.codec import joint_peers
 from spikey.errors import CodecError
-from spikey.learned import JOINT_FRAME, LearnedCodec
+from spikey.learned import JOINT_FRAME, LearnedCodec, check_max_error
 from spikey.model.files import bundled_names, describe, read_meta, resolve
 from spikey.recordings import synth, to_codes
 from spikey.recordings.synth import SAMPLE_RATE
@@ -60,6 +60,7 @@ from .errors import BuildError
 from .frame import FRAME_MAX, check_frame
 from .export.build import EXPORTS, export
 from .hil.codec import ENCODE_ROOT, build_codec_elf, instruction_stats, run_hil_codec
+from .hil.near_lossless import check_prefixes
 from .hil.predictor import run_hil_predict
 from .host.predictor import HostPredictor
 from .measure.extra import add_measurements
@@ -150,7 +151,7 @@ def _outputs(out: Path) -> list[str]:
 
 def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj: Path, data_dir, *,
                   target: str = "cortex-m4", files: int = REPORT_FILES, report: bool = True, frame: int = JOINT_FRAME,
-                  profile: str = "cortex-m4", trace: bool = True, name: str | None = None, extra=None,
+                  profile: str = "cortex-m4", trace: bool = True, name: str | None = None, extra=None, max_error: int = 0,
                   log=print) -> dict:
     """Build the codec ELF (objects in ``obj``), run it in QEMU per file and joint, check its
     payloads against the host C and the Python reference byte for byte, and measure it;
@@ -159,33 +160,37 @@ def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj:
     datapath's operation counts, the coder lag). Returns instructions.json's content."""
     recs = recordings(data_dir, files, pred.meta, synth_seconds=CHECK_SECONDS)
     model = compiled_model(pred)
-    host = LearnedCodec(model, "range")
-    ref = ReferenceCodec(pred, "range")
+    host = LearnedCodec(model, "range", max_error)
+    ref = ReferenceCodec(pred, "range", max_error)
     chans = recs.codes
     peers = joint_peers(chans, model.peers, SAMPLE_RATE) if model.middleout else None
     elf = build_codec_elf(predictor_files, model, obj, target, frame=frame, max_channels=max(len(chans), 1),
-                          max_peers=max(peers.shape[1] if peers is not None else 0, 1), huffman=False)
+                          max_peers=max(peers.shape[1] if peers is not None else 0, 1), huffman=False,
+                          max_error=max_error)
     log(f"codegen: running {elf.elf.name} in QEMU on {recs.description}")
     with tempfile.TemporaryDirectory(prefix="spikey-codec-") as tmp:
         per_file = run_hil_codec(elf, chans, Path(tmp) / "per-file")
         joint = run_hil_codec(elf, chans, Path(tmp) / "joint", joint=True, peers=peers)
         again = run_hil_codec(elf, chans[:1], Path(tmp) / "again")
+        near = check_prefixes(elf, host, ref, chans, peers, SAMPLE_RATE, tmp, log=log) if max_error else None
     rows = []
     for fname, x, wav_bytes, payload in zip(recs.names, chans, recs.wav_bytes, per_file.payloads):
-        h, r = host.encode_channels([x]), ref.encode_channels([x])
+        h = host.encode_channels([x])
+        r = h if max_error else ref.encode_channels([x])      # near-lossless: the reference on prefixes (near)
         if not payload == h == r:
             raise BuildError(f"{fname}: QEMU payload ({len(payload)} B), host C ({len(h)} B) and Python reference "
                              f"({len(r)} B) differ")
         rows.append({"file": fname, "samples": len(x), "payload_bytes": len(payload), "wav_bytes": wav_bytes,
                      "three_way_equal": True})
     jh = host.encode_channels(chans, elf.frame, peers=peers)
-    jr = ref.encode_channels(chans, elf.frame, peers=peers)
+    jr = jh if max_error else ref.encode_channels(chans, elf.frame, peers=peers)
     if not joint.payload == jh == jr:
         raise BuildError("joint stream: QEMU payload, host C and Python reference differ")
     if not np.array_equal(per_file.stream(0).frame_insns, again.frame_insns):
         raise BuildError("instruction counts differ between two runs of the same input")
-    log(f"codegen: QEMU == host C == Python reference: {len(rows)} per-file streams, 1 joint stream "
-        f"({len(chans)} channels); instruction counts repeat exactly")
+    log(f"codegen: QEMU == host C{'' if max_error else ' == Python reference'}: {len(rows)} per-file streams, "
+        f"1 joint stream ({len(chans)} channels){' (and == the reference on their first second)' if max_error else ''}"
+        "; instruction counts repeat exactly")
     pf, jt = instruction_stats([per_file]), instruction_stats([joint])
     samples = sum(r["samples"] for r in rows)
     payload = sum(r["payload_bytes"] for r in rows)
@@ -206,7 +211,11 @@ def measure_codec(pred: Predictor, predictor_files: dict, out: Path | None, obj:
                                              "identical per-frame counts"},
         "three_way": {"per_file_streams": len(rows), "joint_streams": 1, "equal": True,
                       "how": "QEMU payload == host C (cffi, spikey.learned) == Python reference "
-                             "(codegen.reference.codec), byte for byte"},
+                             "(codegen.reference.codec), byte for byte"} if not max_error else
+                     {"per_file_streams": len(rows), "joint_streams": 1, "equal": True,
+                      "how": "whole recordings: QEMU payload == host C (cffi, spikey.learned), byte for byte; "
+                             "the Python reference: reference_prefixes", "reference_prefixes": near},
+        **mode_record(max_error),
         "compression": {"samples": samples, "payload_bytes": payload, "bits_per_sample": 8 * payload / samples,
                         "ratio": 16 * samples / (8 * payload), "how": "per-file range-coded payloads (data only)"},
         "encode_stack_bytes": per_file.total["encode_stack"], "state_bytes_per_channel": per_file.total["chan_bytes"],
@@ -241,7 +250,9 @@ def measure_report(elf, recs, desc, per_file, info: dict, out: Path, *, profile=
 
     log("codegen: measuring for the report (" + ("cycle model from a QEMU trace of one frame per recording)" if trace
                                                 else f"no cycle model for {elf.target.name})"))
-    m = measure_elf_build(elf, recs, desc, name=f"{info.get('model', 'learned')}", root=ENCODE_ROOT,
+    near = info.get("max_error")
+    label = f"{info.get('model', 'learned')}" + (f" (near-lossless, D = {near})" if near else "")
+    m = measure_elf_build(elf, recs, desc, name=label, root=ENCODE_ROOT,
                           reference=reference, state_header=f"{CODEC}.h", state_type="spk_codec_chan_t",
                           run_hil=run_hil, trace_frames=TRACE_FRAMES if trace else 0,
                           wait_states=(int(core.value("flash_wait_states")), int(core.value("flash_wait_states_max"))))
@@ -258,6 +269,15 @@ def measure_report(elf, recs, desc, per_file, info: dict, out: Path, *, profile=
     write_report(out, m, core, rad, bud)
     log(f"codegen: wrote {out / 'report.md'}, report.json" + (", report.png" if (out / "report.png").exists() else ""))
     return m
+
+
+def mode_record(max_error: int) -> dict:
+    """build.json's and instructions.json's mode fields: the container mode the codec writes
+    (its name, as every build names it: lossless, near-lossless, events), its bound D and,
+    for a lossy mode, what a decoded sample is worth (codegen plan's fidelity column)."""
+    if max_error:
+        return {"mode": "near-lossless", "max_error": int(max_error), "fidelity": f"max error {int(max_error)} codes"}
+    return {"mode": "lossless", "max_error": 0}
 
 
 # --- the build -------------------------------------------------------------------------------
@@ -301,11 +321,19 @@ def _predictor_step(target: str, pred: Predictor, src, out: Path, info: dict, lo
 
 
 def build(target: str, model=None, out_dir=None, weights: str = "int16", per_channel: bool = False,
-          loss_files: int | None = None, data_dir=None, log=print, frame: int = JOINT_FRAME) -> dict:
+          loss_files: int | None = None, data_dir=None, log=print, frame: int = JOINT_FRAME,
+          max_error: int = 0) -> dict:
     """Everything `codegen build` does; returns build.json's content. ``data_dir``: the
-    recordings (None: synthetic ones)."""
+    recordings (None: synthetic ones); ``max_error``: the codec's near-lossless bound D
+    (0: lossless)."""
     if target not in TARGETS:
         raise BuildError(f"unknown target {target!r}; known: {', '.join(TARGETS)}")
+    try:
+        max_error = check_max_error("range", max_error)
+    except CodecError as e:
+        raise BuildError(str(e)) from None
+    if max_error and target == "host":
+        raise BuildError("--max-error builds the cortex-m4 codec; the host target checks the predictor only")
     if data_dir is not None and not Path(data_dir).is_dir():
         raise BuildError(f"--data {data_dir}: no such folder")
     check_frame(frame)
@@ -315,7 +343,8 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     except (CodecError, ValueError) as e:
         raise BuildError(str(e)) from None
     name = meta.get("name", model_dir.name)
-    out = Path(out_dir) if out_dir is not None else Path("build") / f"{name}-{target}"
+    out = Path(out_dir) if out_dir is not None else \
+        Path("build") / f"{name}-{target}{f'-d{max_error}' if max_error else ''}"
     claim_out(out)
     log(f"codegen: model {name} from {describe(model_dir)}")
     log(f"codegen: calibrating on {CALIBRATION}")
@@ -336,7 +365,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     log(f"codegen: bits/sample float {q['float_bits_per_sample']:.5f}, integer {q['integer_bits_per_sample']:.5f} "
         f"({q['loss_percent']:+.4f} %)")
 
-    info = {"schema": SCHEMA, "status": "done", "mode": "lossless", "model": name, "model_dir": describe(model_dir),
+    info = {"schema": SCHEMA, "status": "done", **mode_record(max_error), "model": name, "model_dir": describe(model_dir),
             "target": target,
             "model_identity": ident, "ir_digest": pred.qg.digest(), "weights": weights, "per_channel": per_channel,
             "kernels": None if target == "host" else {"dense": kernel, "isa": kernels_for(target).isa},
@@ -350,7 +379,7 @@ def build(target: str, model=None, out_dir=None, weights: str = "int16", per_cha
     codec = None
     if target != "host":
         codec = measure_codec(pred, src.files, out, out / "obj", data_dir, target=target, name=name, frame=frame,
-                              extra=lambda m, recs: add_measurements(m, pred, recs), log=log,
+                              extra=lambda m, recs: add_measurements(m, pred, recs), max_error=max_error, log=log,
                               profile=target, trace=target in CYCLE_MODEL_CORES)
         info["codec"] = {k: codec[k] for k in ("data", "three_way", "repeatable", "compression")}
         info["codec"]["instructions"] = {k: codec["per_file"][k] for k in
@@ -388,9 +417,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frame", type=int, default=JOINT_FRAME, metavar="N",
                    help=f"samples per encode call and per joint frame, 1..{FRAME_MAX} (default {JOINT_FRAME}); "
                         "the report's latency follows it")
+    p.add_argument("--max-error", type=int, default=0, metavar="D",
+                   help="cortex-m4: build the near-lossless codec, every decoded sample within D ADC codes "
+                        "(default 0: lossless)")
 
 
 def run(args) -> int:
     build(args.target, args.model, args.out, args.weights, args.per_channel, args.loss_files, args.data,
-          frame=args.frame)
+          frame=args.frame, max_error=args.max_error)
     return 0

@@ -30,6 +30,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import fidelity
 from .codec import CODECS, decode_channels, decode_stream, encode_joint, encode_recording, read_input, write_atomic
 from .errors import CodecError
 from .learned import JOINT_FRAME, LearnedCodec, host_codec, load_model
@@ -461,6 +462,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mode", choices=("lossless", "events"), default="lossless",
                         help="lossless (default): the codecs; events: bitrate and spike/SBP fidelity of the event "
                              "mode against the reference detector (spikey/events/bench.py)")
+    parser.add_argument("--max-error", metavar="D[,D...]",
+                        help="near-lossless instead: the learned codec at each bound D (0 = lossless), per file: "
+                             "ratio, max error (checked <= D), RMS error, SNR (writes near_lossless.json)")
 
 
 def validation_paths(directory, model=None) -> list[Path]:
@@ -493,6 +497,11 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "mode", "lossless") == "events":
         from .events import bench as events_bench
         return events_bench.run(args)
+    if getattr(args, "max_error", None) is not None:
+        model = getattr(args, "model", None)
+        paths = validation_paths(args.dir, model)[:args.limit] if args.validation else \
+            find_inputs(args.dir, args.limit, args.files_from)
+        return fidelity.run(args, paths)
     report = measure_report(args)
     written = write_outputs(report, getattr(args, "out", DEFAULT_OUT))
     sys.stdout.write(render_table(report))

@@ -28,10 +28,10 @@ def _codec(args):
             raise CodecError("--mode events takes no --model, --coder or --baseline")
         return None
     if args.baseline:
-        if args.model or args.coder or args.joint:
-            raise CodecError("--baseline takes no --model, --coder or --joint")
+        if args.model or args.coder or args.joint or args.max_error is not None:
+            raise CodecError("--baseline takes no --model, --coder, --joint or --max-error")
         return baseline
-    return LearnedCodec(args.model, args.coder or DEFAULT_CODER)
+    return LearnedCodec(args.model, args.coder or DEFAULT_CODER, 0 if args.max_error is None else args.max_error)
 
 
 def _encode(args) -> int:
@@ -99,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--coder", choices=("range", "rice_scaled", "rice_fixed", "huffman_prior"),
                    help=f"entropy coder of the learned codec (default: {DEFAULT_CODER})")
     p.add_argument("--baseline", action="store_true", help="first difference + adaptive Rice, no model")
+    p.add_argument("--max-error", metavar="D",
+                   help="near-lossless: every decoded sample within D ADC codes of the original "
+                        "(0 = lossless, the default; range coder)")
     p.add_argument("--joint", action="store_true", help="every *.wav of INPUT as one stream of joint frames")
     p.add_argument("--mode", choices=("lossless", "events"), default="lossless",
                    help="lossless (default) or events: spike times and spike-band power (docs/bitstream.md)")

@@ -82,6 +82,15 @@ def _varint(n: int) -> bytes:
             return bytes(out)
 
 
+varint = _varint      # the modes' parameters are made of the same fields
+
+
+def read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    """(value, position after it) of the varint at ``pos``; CodecError if it runs past the end."""
+    r = _Reader(data, pos)
+    return r.varint(), r.pos
+
+
 class _Reader:
     def __init__(self, data: bytes, pos: int):
         self.data, self.pos = data, pos

@@ -148,3 +148,36 @@ def lut_interp(table, x):
     k = u >> LUT_SHIFT
     r = u & ((1 << LUT_SHIFT) - 1)
     return t[k] + rshr((t[k + 1] - t[k]) * r, LUT_SHIFT)
+
+
+# --- near-lossless quantisation (docs/coders.md §6) ------------------------------------------
+
+NEAR_MAX_ERROR = 255     # the largest error bound D a near-lossless stream may declare
+
+
+def near_bin(r, d: int):
+    """The quantised residual of near-lossless coding: the bin q of step ``2d + 1`` whose
+    centre ``q (2d + 1)`` is nearest to the residual ``r`` (in codes): floor((r + d) / (2d + 1)),
+    so |r - q (2d + 1)| <= d exactly (the step is odd: no ties). C: ``spk_near_bin``
+    (for |r| <= 1023 and 0 <= d <= NEAR_MAX_ERROR, as a non-negative division)."""
+    return (_i64(r) + d) // (2 * d + 1)
+
+
+def near_span(L, q, d: int, top: int = 1023):
+    """(lo, hi): the codes of bin ``q`` about the location ``L``, clamped to the code range
+    [0, top]: lo = max(L + q (2d + 1) - d, 0), hi = min(L + q (2d + 1) + d, top). The bins of
+    one L tile [0, top] without gaps or overlap. C: ``spk_near_span``."""
+    c = _i64(L) + _i64(q) * (2 * d + 1)
+    if isinstance(c, np.ndarray):
+        return np.maximum(c - d, 0), np.minimum(c + d, top)
+    return max(c - d, 0), min(c + d, top)
+
+
+def near_code(L, q, d: int, top: int = 1023):
+    """The reconstructed code of bin ``q``: its centre L + q (2d + 1), clamped to [0, top]
+    (clamping only moves it toward every code of the bin, so the error stays <= d).
+    C: ``spk_near_code``."""
+    c = _i64(L) + _i64(q) * (2 * d + 1)
+    if isinstance(c, np.ndarray):
+        return np.clip(c, 0, top)
+    return min(max(c, 0), top)

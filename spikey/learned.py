@@ -16,6 +16,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from . import near_lossless
 from .coders.registry import coders_for_model
 from .coders.rice_coders import residual_u
 from .errors import CodecError
@@ -67,6 +68,15 @@ def check_mode(coder: str, n_channels: int, frame: int) -> None:
         raise CodecError(f"a per-file stream holds one channel, not {n_channels}")
 
 
+def check_max_error(coder: str, max_error) -> int:
+    """The near-lossless bound D a codec takes: 0..NEAR_MAX_ERROR, and D >= 1 with the range
+    coder only (the bins are intervals of its model CDF)."""
+    d = near_lossless.check_max_error(max_error)
+    if d and coder != "range":
+        raise CodecError(f"--max-error needs the range coder, not {coder}")
+    return d
+
+
 def needs_param(coder, x: np.ndarray) -> bool:
     """Whether the coder sends a per-channel parameter in its header: rice_fixed's k and
     huffman_prior's p, for a channel of two or more codes."""
@@ -86,8 +96,9 @@ def channel_param(coder, x: np.ndarray, L: np.ndarray) -> int:
 class LearnedCodec:
     """One compiled model with one coder, through the generated C on the host."""
 
-    def __init__(self, model=None, coder: str = DEFAULT_CODER):
-        """model: a CompiledModel, or what ``--model`` takes (None: the bundled default)."""
+    def __init__(self, model=None, coder: str = DEFAULT_CODER, max_error: int = 0):
+        """model: a CompiledModel, or what ``--model`` takes (None: the bundled default);
+        max_error: the near-lossless bound D in codes (0: lossless; range coder only)."""
         self.model = model if isinstance(model, CompiledModel) else load_model(model)
         coders = coders_for_model(self.model.meta)
         if coder not in coders:
@@ -96,6 +107,11 @@ class LearnedCodec:
         self.CODEC_ID = self.coder.id
         self.MODEL_ID = self.model.identity
         self.NAME = f"{self.model.name}+{coder}"
+        self.max_error = check_max_error(self.coder.name, max_error)
+
+    def with_max_error(self, max_error: int) -> LearnedCodec:
+        """The same model and coder with another near-lossless bound."""
+        return LearnedCodec(self.model, self.coder.name, max_error)
 
     @property
     def middleout(self) -> bool:
@@ -122,7 +138,8 @@ class LearnedCodec:
         check_mode(self.coder.name, len(channels), frame)
         peers = as_peers(peers, len(channels)) if frame else None
         st, payload = host_codec(self.model).encode(self.coder.id, channels, frame,
-                                                    [self.param(x) for x in channels], peers=peers)
+                                                    [self.param(x) for x in channels], peers=peers,
+                                                    max_error=self.max_error)
         if st != 0:
             raise CodecError(f"the C encoder failed with status {st}")
         return payload
@@ -130,7 +147,8 @@ class LearnedCodec:
     def decode_channels(self, payload: bytes, lengths: list, frame: int = 0, peers=None) -> list:
         check_mode(self.coder.name, len(lengths), frame)
         peers = as_peers(peers, len(lengths)) if frame else None
-        st, channels = host_codec(self.model).decode(self.coder.id, payload, list(lengths), frame, peers=peers)
+        st, channels = host_codec(self.model).decode(self.coder.id, payload, list(lengths), frame, peers=peers,
+                                                     max_error=self.max_error)
         if st != 0:
             raise CodecError("corrupt bitstream: the payload does not decode to the recorded sample counts")
         return [c.astype(np.int16) for c in channels]

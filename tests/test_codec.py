@@ -151,8 +151,15 @@ def test_mode_params_are_bounded(stream):
         decode_stream(recrc(stream[:15] + bytes([0x81, 0x02]) + stream[16:-4]))
 
 
-def test_a_lossless_decoder_refuses_another_mode(stream):
+def test_the_decoder_refuses_a_mode_it_does_not_read(stream):
+    s = container.unpack(stream)
+    s.mode = container.EVENTS
+    with pytest.raises(CodecError, match="bitstream is events"):
+        decode_stream(container.pack(s))
+
+
+def test_a_baseline_stream_cannot_claim_near_lossless(stream):
     s = container.unpack(stream)
     s.mode, s.mode_params = container.NEAR_LOSSLESS, bytes([2])
-    with pytest.raises(CodecError, match="bitstream is near-lossless"):
+    with pytest.raises(CodecError, match="near-lossless stream needs a learned codec"):
         decode_stream(container.pack(s))

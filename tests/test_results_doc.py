@@ -125,9 +125,11 @@ def test_whole_document_with_the_checked_in_ladder():
     events = ["## Event mode"] if results.events_results.section() else []      # bench/events_results.py
     assert [line for line in lines if line.startswith("## ")] == ["## Codec benchmark", "## Model-size ladder",
                                                                  "## Five Cortex-M cores", "## Native codec program", "## Frame length",
-                                                                 "## Plan: which builds fit the budget", *events]
+                                                                 "## Plan: which builds fit the budget", *events,
+                                                                 "## Near-lossless"]
     assert doc.count("<!-- results:plan -->") == 1 and doc.count("<!-- /results:plan -->") == 1
     assert doc.index("## Codec benchmark") < doc.index("## Model-size ladder") < doc.index("### Verdict")
+    assert doc.index("<!-- results:near-lossless -->") < doc.index("<!-- /results:near-lossless -->")
     for r in res["models"]:
         assert f"| {r['model']} | {r['macs']:,} | {r['insns_per_sample']:,.0f} |" in doc
     assert "rendered from `bench/results/ladder.json`" in doc
@@ -203,7 +205,9 @@ def test_readme_numbers_follow_the_json():
     changed["ladder"]["models"][0]["insns_per_sample"] = 4321.0
     changed["default"]["metrics"]["floor"]["ratio"] = 1.2345
     changed["native"]["program"]["total_s"] = 7.654
+    changed["near_lossless"]["bounds"][1]["summary"]["ratio"] = 7.777
     new = results.readme_blocks(changed)
+    assert "| 1 | **7.777** |" in new["near-lossless"]
     assert "| **9.876** |" in new["codecs"] and "**misses** the 10 M samples/s" in new["codecs"]
     assert "meets the 10 M samples/s" in blocks["codecs"] or "**misses**" in blocks["codecs"]
     assert "| instructions / sample (QEMU -icount) | 12,345 (" in new["build-report"]
@@ -234,7 +238,8 @@ def test_committed_build_folders_carry_no_binaries():
 
 def test_parts_and_options():
     assert results.PART_NAMES == ["models", "ladder", "codecs", "foundation", "coders", "baseline-instructions",
-                                  "build-report", "cores", "baseline-report", "frames", "plan", "native", "events"]
+                                  "near_lossless", "build-report", "cores", "near_lossless_builds", "baseline-report",
+                                  "frames", "plan", "native", "events"]
     assert results._parts("codecs, ladder") == ["codecs", "ladder"]
     with pytest.raises(Exception, match="unknown part nope"):
         results._parts("codecs,nope")

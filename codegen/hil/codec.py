@@ -49,10 +49,13 @@ def codec_files(model: CompiledModel, predictor_files: dict) -> dict:
 def build_codec_elf(predictor_files: dict, model: CompiledModel, build_dir, target="cortex-m4", *,
                     frame: int = DEFAULT_FRAME, max_channels: int = DEFAULT_MAX_CHANNELS,
                     max_peers: int = DEFAULT_MAX_PEERS, huffman: bool = True, quiet: bool = False,
-                    defines: tuple[str, ...] = (), name: str = "hil_codec") -> ElfBuild:
-    """Cross-compile the learned codec + start-up + hil_codec.c into ``build_dir``."""
+                    defines: tuple[str, ...] = (), name: str = "hil_codec", max_error: int = 0) -> ElfBuild:
+    """Cross-compile the learned codec + start-up + hil_codec.c into ``build_dir``;
+    ``max_error``: the near-lossless bound D every stream of the ELF is coded with (0: lossless)."""
     defs = (f"SPK_HIL_MAX_CHANNELS={int(max_channels)}u", f"SPK_HIL_MAX_PEERS={int(max_peers)}u",
             f"SPK_HIL_HUFFMAN={1 if huffman else 0}", *defines)
+    if max_error:
+        defs += (f"SPK_HIL_MAX_ERROR={int(max_error)}u",)
     return build_elf(target, build_dir, hil="codec", frame=frame, defines=defs, name=name, quiet=quiet,
                      generated=codec_files(model, predictor_files))
 

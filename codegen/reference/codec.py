@@ -16,10 +16,11 @@ from functools import cached_property
 import numpy as np
 
 from spikey import features as ft
+from spikey.coders.near_lossless import decode_near, encode_near
 from spikey.coders.range_coder import RangeEncoder
 from spikey.coders.registry import coders_for_model
 from spikey.errors import CodecError
-from spikey.learned import DEFAULT_CODER, aligned, as_peers, check_mode, time_major
+from spikey.learned import DEFAULT_CODER, aligned, as_peers, check_max_error, check_mode, time_major
 
 from . import run as reference
 from .predictor import LATENT, Predictor, peer_mean
@@ -66,7 +67,8 @@ class ReferenceStream:
 class ReferenceCodec:
     """One compiled predictor with one coder, in Python integers."""
 
-    def __init__(self, predictor: Predictor, coder: str = DEFAULT_CODER):
+    def __init__(self, predictor: Predictor, coder: str = DEFAULT_CODER, max_error: int = 0):
+        """max_error: the near-lossless bound D (0: lossless; range coder only)."""
         self.predictor = predictor
         coders = coders_for_model(predictor.meta)
         if coder not in coders:
@@ -74,6 +76,10 @@ class ReferenceCodec:
         self.coder = coders[coder]
         self.CODEC_ID = self.coder.id
         self.NAME = f"{predictor.name}+{coder} (reference)"
+        self.max_error = check_max_error(coder, max_error)
+
+    def with_max_error(self, max_error: int) -> ReferenceCodec:
+        return ReferenceCodec(self.predictor, self.coder.name, max_error)
 
     @cached_property
     def MODEL_ID(self) -> bytes:    # noqa: N802  (the codec interface's name)
@@ -93,6 +99,8 @@ class ReferenceCodec:
     def encode_channels(self, channels: list, frame: int = 0, peers=None) -> bytes:
         channels = [np.asarray(c, dtype=np.int64) for c in channels]
         check_mode(self.coder.name, len(channels), frame)
+        if self.max_error:
+            return self._encode_near(channels, frame, as_peers(peers, len(channels)) if frame else None)
         if frame == 0:
             x = channels[0]
             if len(x) == 0:
@@ -121,11 +129,10 @@ class ReferenceCodec:
         enc.encode_all(lo[at].tolist(), hi[at].tolist())
         return enc.finish()
 
-    def decode_channels(self, payload: bytes, lengths: list, frame: int = 0, peers=None) -> list:
-        check_mode(self.coder.name, len(lengths), frame)
-        peers = as_peers(peers, len(lengths)) if frame else None
-        lengths = list(lengths)
-        dec = self.coder.decoder(payload)
+    def _loop(self, lengths: list, frame: int, peers, code) -> list:
+        """The decoder's loop, which near-lossless encoding runs too: every (c, t) in coding
+        order, ``code(i, c, t, prediction)`` gives the code the decoder sees (prediction
+        None for a channel's first sample), and the channel's predictor advances on it."""
         out = [np.zeros(n, np.int16) for n in lengths]
         streams = [ReferenceStream(self.predictor) for _ in lengths]
         pending = [None] * len(lengths)       # each channel's prediction for its next code
@@ -134,17 +141,45 @@ class ReferenceCodec:
         else:
             order = list(zip(*(a.tolist() for a in time_major(lengths))))
         joint_mo = frame and self.middleout
+        for i, (c, t) in enumerate(order):
+            x = code(i, c, t, pending[c] if t else None)
+            out[c][t] = x
+            if not joint_mo:
+                pending[c] = streams[c].step(x)
+            elif i + 1 == len(order) or order[i + 1][1] != t:   # the time step is complete
+                self._middleout_step(streams, peers, lengths, t, out, pending)
+        return out
+
+    def _encode_near(self, channels: list, frame: int, peers) -> bytes:
+        """Near-lossless (docs/coders.md §6): the decoder's loop on the reconstructed codes."""
+        enc = RangeEncoder(self.coder.pbits)
+        shift, d, cdf = self.coder.pbits - 10, self.max_error, self.coder.cdf
+
+        def code(i, c, t, pred):
+            x = int(channels[c][t])
+            if pred is None:
+                enc.encode(x << shift, (x + 1) << shift)
+                return x
+            return encode_near(enc, cdf, x, pred[0], pred[1], d)
+
+        if sum(len(x) for x in channels) == 0:
+            return b""
+        self._loop([len(x) for x in channels], frame, peers, code)
+        return enc.finish()
+
+    def decode_channels(self, payload: bytes, lengths: list, frame: int = 0, peers=None) -> list:
+        check_mode(self.coder.name, len(lengths), frame)
+        peers = as_peers(peers, len(lengths)) if frame else None
+        dec = self.coder.decoder(payload)
+        d = self.max_error
+
+        def code(i, c, t, pred):
+            if pred is None:
+                return dec.decode_raw() if i else dec.decode_first()
+            return decode_near(dec, pred[0], pred[1], d) if d else dec.decode_one(*pred)
+
         try:
-            for i, (c, t) in enumerate(order):
-                if t == 0:
-                    x = dec.decode_raw() if i else dec.decode_first()
-                else:
-                    x = dec.decode_one(*pending[c])
-                out[c][t] = x
-                if not joint_mo:
-                    pending[c] = streams[c].step(x)
-                elif i + 1 == len(order) or order[i + 1][1] != t:   # the time step is complete
-                    self._middleout_step(streams, peers, lengths, t, out, pending)
+            out = self._loop(list(lengths), frame, peers, code)
             dec.finish()
         except (ValueError, IndexError) as e:
             raise CodecError(f"corrupt bitstream: {e}") from None

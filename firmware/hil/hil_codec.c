@@ -46,7 +46,8 @@
  *
  * Build-time options: SPK_HIL_FRAME (64: frame of a raw input file), SPK_HIL_FRAME_MAX
  * (largest F accepted, default SPK_HIL_FRAME), SPK_HIL_MAX_CHANNELS (joint channels held
- * in static RAM, default 4), SPK_HIL_MAX_PEERS (peers per channel, default 8), SPK_HIL_HUFFMAN (1: static prior-Huffman tables, ~25 KB; 0:
+ * in static RAM, default 4), SPK_HIL_MAX_ERROR (the near-lossless bound D of every stream,
+ * spk_codec_set_max_error; default 0, lossless), SPK_HIL_MAX_PEERS (peers per channel, default 8), SPK_HIL_HUFFMAN (1: static prior-Huffman tables, ~25 KB; 0:
  * that coder is refused), SPK_ICOUNT_SHIFT, SPK_HIL_QUIET (no frame records),
  * SPK_HIL_FAULT_TEST / SPK_HIL_HANG_TEST / SPK_HIL_STACK_TEST (fault, spin forever,
  * overflow the stack: the run must end with a status, not hang).
@@ -68,6 +69,9 @@
 #endif
 #ifndef SPK_HIL_MAX_PEERS
 #define SPK_HIL_MAX_PEERS 8u
+#endif
+#ifndef SPK_HIL_MAX_ERROR
+#define SPK_HIL_MAX_ERROR 0u
 #endif
 #ifndef SPK_HIL_HUFFMAN
 #define SPK_HIL_HUFFMAN 1
@@ -328,6 +332,7 @@ int main(void)
             uint32_t left = lengths[s];
             spk_codec_chan_init(&chans[0], params[s]);
             spk_codec_enc_init(&codec, (spk_coder_id_t)coder, &cdf, SPK_HIL_HUFF, out_bytes, sizeof out_bytes);
+            spk_codec_set_max_error(&codec, SPK_HIL_MAX_ERROR);
             stream_start = payload_bytes;
             for (j = 0u; left != 0u; j++) {
                 const uint32_t n = (left < frame) ? left : frame;
@@ -363,6 +368,7 @@ int main(void)
             steps = (lengths[c] > steps) ? lengths[c] : steps;
         }
         spk_codec_enc_init(&codec, (spk_coder_id_t)coder, &cdf, SPK_HIL_HUFF, out_bytes, sizeof out_bytes);
+        spk_codec_set_max_error(&codec, SPK_HIL_MAX_ERROR);
         for (j = 0u; t < steps; j++) {
             const uint32_t m = (steps - t < frame) ? steps - t : frame;
             uint32_t i, n = 0u, at = 0u, joint;

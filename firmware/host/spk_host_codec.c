@@ -91,7 +91,7 @@ static int spk_hx_run(spk_codec_t *k, spk_hx_chans_t *c, uint32_t n_chan, const 
 }
 
 int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uint32_t *n, uint32_t frame,
-                  const uint32_t *param, const int32_t *edges, uint32_t family,
+                  const uint32_t *param, const int32_t *edges, uint32_t family, uint32_t max_error,
                   const int16_t *peers, uint32_t n_peers, uint8_t *out, uint32_t cap, uint32_t *n_out)
 {
     static spk_huff_t huff;
@@ -105,6 +105,7 @@ int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uint32_t *
     }
     spk_cdf_init(&cdf, edges, family);
     spk_codec_enc_init(&k, (spk_coder_id_t)coder, &cdf, &huff, out, cap);
+    spk_codec_set_max_error(&k, max_error);
     if (!spk_hx_run(&k, &c, n_chan, n, frame, (int16_t *)x, peers, n_peers, 0)) {   /* encoding only reads x */
         spk_hx_free(&c);
         return -1;
@@ -115,7 +116,7 @@ int spk_hx_encode(int coder, const int16_t *x, uint32_t n_chan, const uint32_t *
 }
 
 int spk_hx_decode(int coder, const uint8_t *payload, uint32_t n_bytes, int16_t *x, uint32_t n_chan,
-                  const uint32_t *n, uint32_t frame, const int32_t *edges, uint32_t family,
+                  const uint32_t *n, uint32_t frame, const int32_t *edges, uint32_t family, uint32_t max_error,
                   const int16_t *peers, uint32_t n_peers)
 {
     static spk_huff_t huff;
@@ -129,6 +130,7 @@ int spk_hx_decode(int coder, const uint8_t *payload, uint32_t n_bytes, int16_t *
     }
     spk_cdf_init(&cdf, edges, family);
     spk_codec_dec_init(&k, (spk_coder_id_t)coder, &cdf, &huff, payload, n_bytes);
+    spk_codec_set_max_error(&k, max_error);
     if (!spk_hx_run(&k, &c, n_chan, n, frame, x, peers, n_peers, 1)) {
         spk_hx_free(&c);
         return -1;

@@ -630,4 +630,37 @@ SPK_INLINE int16_t spk_requant16_b64n(int64_t acc, int s, int relu)
     return spk_requant16_b32((int32_t)spk_rshr64_folded(acc, s), 0, relu);
 }
 
+/* --- near-lossless quantisation (docs/coders.md section 6) ----------------------------- */
+
+#define SPK_NEAR_MAX_ERROR 255  /* the largest error bound D (Python: fixed.NEAR_MAX_ERROR) */
+
+/* The quantised residual: the bin q of step 2d + 1 nearest to the residual r,
+ * q = floor((r + d) / (2d + 1)), so |r - q (2d + 1)| <= d. Preconditions: |r| <= 1023,
+ * 0 <= d <= SPK_NEAR_MAX_ERROR. Taken as an unsigned division of the shifted numerator
+ * r + d + 1024 (2d + 1) in [1, 2^20) (no overflow, no signed division), minus 1024.
+ * Python: fixed.near_bin. */
+SPK_INLINE int32_t spk_near_bin(int32_t r, int32_t d)
+{
+    const uint32_t step = 2u * (uint32_t)d + 1u;
+    return (int32_t)(((uint32_t)(r + d) + 1024u * step) / step) - 1024;
+}
+
+/* The codes [*lo, *hi] of bin q about the location L, clamped to [0, 1023]:
+ * c = L + q (2d + 1), lo = max(c - d, 0), hi = min(c + d, 1023). |c| < 2^21 for the bins
+ * of a 10-bit code. Python: fixed.near_span. */
+SPK_INLINE void spk_near_span(int32_t L, int32_t q, int32_t d, uint32_t *lo, uint32_t *hi)
+{
+    const int32_t c = L + q * (2 * d + 1);
+    *lo = (uint32_t)(c - d < 0 ? 0 : c - d);
+    *hi = (uint32_t)(c + d > 1023 ? 1023 : c + d);
+}
+
+/* The reconstructed code of bin q: L + q (2d + 1) clamped to [0, 1023].
+ * Python: fixed.near_code. */
+SPK_INLINE uint32_t spk_near_code(int32_t L, int32_t q, int32_t d)
+{
+    const int32_t c = L + q * (2 * d + 1);
+    return (uint32_t)(c < 0 ? 0 : (c > 1023 ? 1023 : c));
+}
+
 #endif /* SPIKEY_FIXED_H */

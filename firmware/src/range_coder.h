@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include "spikey_status.h"
 #include "model_cdf.h"
+#include "spikey_fixed.h"
 
 #define SPK_RC_TOP (1u << 24)
 
@@ -97,6 +98,21 @@ static inline void spk_rc_encode_one(spk_rc_enc_t *e, const spk_cdf_model_t *m, 
     spk_rc_encode_interval(e, spk_cdf_eval(m, x, L, ls), spk_cdf_eval(m, x + 1u, L, ls));
 }
 
+/* Near-lossless (docs/coders.md section 6): code the bin q = spk_near_bin(x - L, d) of x
+ * (codes [lo, hi] = spk_near_span, of width 2d + 1 clamped to [0, 1023]) as the interval
+ * [C(lo), C(hi + 1)) of the same model CDF. Returns the reconstructed code
+ * spk_near_code(L, q, d), within d of x: the history the predictor must see next. */
+static inline uint32_t spk_rc_encode_near(spk_rc_enc_t *e, const spk_cdf_model_t *m, uint32_t x,
+                                          uint32_t L, int32_t log2s_q8, int32_t d)
+{
+    const int32_t ls = spk_cdf_clamp_log2s(log2s_q8);
+    const int32_t q = spk_near_bin((int32_t)x - (int32_t)L, d);
+    uint32_t lo, hi;
+    spk_near_span((int32_t)L, q, d, &lo, &hi);
+    spk_rc_encode_interval(e, spk_cdf_eval(m, lo, L, ls), spk_cdf_eval(m, hi + 1u, L, ls));
+    return spk_near_code((int32_t)L, q, d);
+}
+
 /* Flush (nothing if no symbol was coded). SPK_ERR_OVERFLOW if any byte was dropped. */
 spk_status_t spk_rc_enc_finish(spk_rc_enc_t *e);
 
@@ -154,6 +170,25 @@ static inline uint32_t spk_rc_decode_one(spk_rc_dec_t *d, const spk_cdf_model_t 
     x = spk_cdf_find(m, t, L, ls, &c_lo, &c_hi);
     spk_rc_consume(d, r, c_lo, c_hi);
     return x;
+}
+
+/* Near-lossless: decode one bin under the prediction and return its reconstructed code
+ * (spk_rc_encode_near's). The code x holding the target is found as in spk_rc_decode_one;
+ * its bin's bounds C(lo), C(hi + 1) reuse C(x), C(x + 1) where the bin ends at x. */
+static inline uint32_t spk_rc_decode_near(spk_rc_dec_t *d, const spk_cdf_model_t *m, uint32_t L,
+                                          int32_t log2s_q8, int32_t dmax)
+{
+    const int32_t ls = spk_cdf_clamp_log2s(log2s_q8);
+    uint32_t r, c_lo, c_hi, x, lo, hi;
+    const uint32_t t = spk_rc_target(d, &r);
+    int32_t q;
+    x = spk_cdf_find(m, t, L, ls, &c_lo, &c_hi);
+    q = spk_near_bin((int32_t)x - (int32_t)L, dmax);
+    spk_near_span((int32_t)L, q, dmax, &lo, &hi);
+    c_lo = (lo == x) ? c_lo : spk_cdf_eval(m, lo, L, ls);
+    c_hi = (hi == x) ? c_hi : spk_cdf_eval(m, hi + 1u, L, ls);
+    spk_rc_consume(d, r, c_lo, c_hi);
+    return spk_near_code((int32_t)L, q, dmax);
 }
 
 /* SPK_ERR_OVERRUN if the stream was read past its end or is corrupt, else SPK_OK. */

@@ -29,6 +29,9 @@ int32_t spk_dot_s16_32(const int16_t *x, const int16_t *w, int n, int32_t acc);
 int64_t spk_dot_s16_64(const int16_t *x, const int16_t *w, int n, int64_t acc);
 int32_t spk_dot_s8_32(const int16_t *x, const int8_t *w, int n, int32_t acc);
 int64_t spk_dot_s8_64(const int16_t *x, const int8_t *w, int n, int64_t acc);
+int32_t spk_near_bin(int32_t r, int32_t d);
+void spk_near_span(int32_t L, int32_t q, int32_t d, uint32_t *lo, uint32_t *hi);
+uint32_t spk_near_code(int32_t L, int32_t q, int32_t d);
 
 /* spk_lut_interp of table t at every int16 x: out[x + 32768] (65536 entries). */
 void spk_lut_all(const int16_t *t, int16_t *out);

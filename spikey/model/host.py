@@ -76,11 +76,13 @@ class HostCodec:
         a = np.ascontiguousarray(p if p.size else np.zeros(1), dtype=np.int16)
         return a, self.ffi.from_buffer("int16_t[]", a), p.shape[1]
 
-    def encode(self, coder_id: int, channels: list, frame: int, params, peers=None) -> tuple[int, bytes]:
+    def encode(self, coder_id: int, channels: list, frame: int, params, peers=None,
+               max_error: int = 0) -> tuple[int, bytes]:
         """Code the channels' codes into one payload; returns (status, payload).
 
         frame 0: per-file (each channel whole); frame > 0: one joint stream, time-major; peers
-        (channels, K) int (-1 = none) or None: the MiddleOut peers (ignored without MiddleOut)."""
+        (channels, K) int (-1 = none) or None: the MiddleOut peers (ignored without MiddleOut);
+        max_error: the near-lossless bound D (0: lossless)."""
         x = np.ascontiguousarray(np.concatenate(channels) if channels else np.zeros(0), dtype=np.int16)
         n, n_p = self._u32([len(c) for c in channels])
         p, p_p = self._u32(params)
@@ -90,16 +92,18 @@ class HostCodec:
         pa, pc, k = self._peers(peers, len(channels))
         fb = self.ffi.from_buffer
         st = self.lib.spk_hx_encode(coder_id, fb("int16_t[]", x), len(channels), n_p, frame, p_p,
-                                    fb("int32_t[]", self.edges), self.family, pc, k, fb("uint8_t[]", out), cap, n_out)
+                                    fb("int32_t[]", self.edges), self.family, max_error, pc, k, fb("uint8_t[]", out), cap,
+                                    n_out)
         return st, out[:n_out[0]].tobytes()
 
-    def decode(self, coder_id: int, payload: bytes, lengths: list, frame: int, peers=None):
-        """(status, [codes per channel]) decoded from the payload (frame and peers as for encode)."""
+    def decode(self, coder_id: int, payload: bytes, lengths: list, frame: int, peers=None, max_error: int = 0):
+        """(status, [codes per channel]) decoded from the payload (frame, peers and max_error as
+        for encode)."""
         x = np.zeros(sum(lengths), np.int16)
         n, n_p = self._u32(lengths)
         buf = np.frombuffer(payload, np.uint8) if payload else np.zeros(1, np.uint8)
         pa, pc, k = self._peers(peers, len(lengths))
         fb = self.ffi.from_buffer
         st = self.lib.spk_hx_decode(coder_id, fb("uint8_t[]", buf), len(payload), fb("int16_t[]", x), len(lengths),
-                                    n_p, frame, fb("int32_t[]", self.edges), self.family, pc, k)
+                                    n_p, frame, fb("int32_t[]", self.edges), self.family, max_error, pc, k)
         return st, np.split(x, np.cumsum(lengths)[:-1]) if lengths else []

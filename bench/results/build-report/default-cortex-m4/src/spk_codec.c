@@ -12,6 +12,7 @@ void spk_codec_chan_init(spk_codec_chan_t *c, uint32_t param)
     c->log2s_q8 = 0;
     c->n = 0u;
     c->param = param;
+    c->y = 0;
 }
 
 void spk_codec_enc_init(spk_codec_t *k, spk_coder_id_t coder, const spk_cdf_model_t *cdf,
@@ -22,6 +23,7 @@ void spk_codec_enc_init(spk_codec_t *k, spk_coder_id_t coder, const spk_cdf_mode
     k->huff = huff;
     k->status = SPK_OK;
     k->started = 0u;
+    k->max_error = 0;
     if (coder == SPK_CODER_RANGE) {
         spk_rc_enc_init(&k->rc_enc, out, cap);
     } else {
@@ -37,11 +39,21 @@ void spk_codec_dec_init(spk_codec_t *k, spk_coder_id_t coder, const spk_cdf_mode
     k->huff = huff;
     k->status = SPK_OK;
     k->started = 0u;
+    k->max_error = 0;
     if (coder == SPK_CODER_RANGE) {
         spk_rc_dec_init(&k->rc_dec, payload, n_bytes);
     } else {
         spk_br_init(&k->br, payload, n_bytes);
     }
+}
+
+void spk_codec_set_max_error(spk_codec_t *k, uint32_t max_error)
+{
+    if (max_error > SPK_NEAR_MAX_ERROR || (max_error != 0u && k->coder != SPK_CODER_RANGE)) {
+        k->status = SPK_ERR_RANGE;
+        return;
+    }
+    k->max_error = (int32_t)max_error;
 }
 
 /* The sample just coded becomes history: the prediction for the channel's next one. */
@@ -81,12 +93,17 @@ static void spk_codec__encode_first(spk_codec_t *k, spk_codec_chan_t *c, uint32_
 }
 
 /* Code x (10 bits) of channel c under its prediction; its first sample by the first rule.
- * rice_fixed uses the channel's own k (c->param, in [0, 10] once its first sample is coded). */
-static inline void spk_codec__encode_one(spk_codec_t *k, spk_codec_chan_t *c, uint32_t x)
+ * rice_fixed uses the channel's own k (c->param, in [0, 10] once its first sample is coded).
+ * Returns the code the decoder will reconstruct: x itself, or (near-lossless, max_error
+ * D > 0, after the first sample) the centre of x's bin, within D of x. */
+static inline uint32_t spk_codec__encode_one(spk_codec_t *k, spk_codec_chan_t *c, uint32_t x)
 {
     if (c->n == 0u) {
         spk_codec__encode_first(k, c, x);
     } else if (k->coder == SPK_CODER_RANGE) {
+        if (k->max_error != 0) {
+            return spk_rc_encode_near(&k->rc_enc, k->cdf, x, (uint32_t)c->L, c->log2s_q8, k->max_error);
+        }
         spk_rc_encode_one(&k->rc_enc, k->cdf, x, (uint32_t)c->L, c->log2s_q8);
     } else if (k->coder == SPK_CODER_RICE_SCALED) {
         spk_rice_scaled_encode_one(x, (uint32_t)c->L, c->log2s_q8, &k->bw);
@@ -96,6 +113,7 @@ static inline void spk_codec__encode_one(spk_codec_t *k, spk_codec_chan_t *c, ui
     } else {
         spk_huff_encode_one(k->huff, x, (uint32_t)c->L, &k->bw);
     }
+    return x;
 }
 
 void spk_codec_encode(spk_codec_t *k, spk_codec_chan_t *c, const int16_t *codes, uint32_t n)
@@ -103,8 +121,7 @@ void spk_codec_encode(spk_codec_t *k, spk_codec_chan_t *c, const int16_t *codes,
     uint32_t i;
     for (i = 0u; i < n; i++) {
         const uint32_t x = (uint32_t)codes[i] & 1023u;
-        spk_codec__encode_one(k, c, x);
-        spk_codec__advance(c, (int32_t)x);
+        spk_codec__advance(c, (int32_t)spk_codec__encode_one(k, c, x));
     }
 }
 
@@ -147,6 +164,9 @@ static inline uint32_t spk_codec__decode_one(spk_codec_t *k, spk_codec_chan_t *c
         return spk_codec__decode_first(k, c);
     }
     if (k->coder == SPK_CODER_RANGE) {
+        if (k->max_error != 0) {
+            return spk_rc_decode_near(&k->rc_dec, k->cdf, (uint32_t)c->L, c->log2s_q8, k->max_error);
+        }
         return spk_rc_decode_one(&k->rc_dec, k->cdf, (uint32_t)c->L, c->log2s_q8);
     }
     if (k->coder == SPK_CODER_RICE_SCALED) {
@@ -224,9 +244,10 @@ static inline void spk_codec__peer_mean(const spk_codec_chan_t *ch, uint32_t n_c
 }
 #endif
 
-/* After x_t[c] of every active c is coded: advance every active channel to the prediction
- * of its next sample (MiddleOut: all latents first, then each head with its peer mean). */
-static void spk_codec__advance_step(spk_codec_chan_t *ch, uint32_t n_chan, const int16_t *x_t,
+/* After the code of every active c is coded: advance every active channel to the prediction
+ * of its next sample from its reconstructed code ch[c].y (MiddleOut: all latents first, then
+ * each head with its peer mean). */
+static void spk_codec__advance_step(spk_codec_chan_t *ch, uint32_t n_chan,
                                     const uint8_t *active, const int16_t *peers, uint32_t n_peers)
 {
     uint32_t c;
@@ -235,7 +256,7 @@ static void spk_codec__advance_step(spk_codec_chan_t *ch, uint32_t n_chan, const
     int16_t m[SPK_PRED_LATENT];     /* peer mean of one channel, the latent's format */
     for (c = 0u; c < n_chan; c++) {
         if (active[c]) {
-            const int32_t x = (int32_t)((uint32_t)x_t[c] & 1023u);
+            const int32_t x = ch[c].y;
             if (ch[c].n == 0u) {
                 spk_pred_reset(&ch[c].pred, x);
             }
@@ -245,7 +266,7 @@ static void spk_codec__advance_step(spk_codec_chan_t *ch, uint32_t n_chan, const
     }
     for (c = 0u; c < n_chan; c++) {
         if (active[c]) {
-            const int32_t x = (int32_t)((uint32_t)x_t[c] & 1023u);
+            const int32_t x = ch[c].y;
             spk_codec__peer_mean(ch, n_chan, active, peers, n_peers, c, m);
             spk_pred_head(&ch[c].pred, x, ch[c].sh, ch[c].z, m, &ch[c].L, &ch[c].log2s_q8);
             ch[c].n++;
@@ -256,7 +277,7 @@ static void spk_codec__advance_step(spk_codec_chan_t *ch, uint32_t n_chan, const
     (void)n_peers;
     for (c = 0u; c < n_chan; c++) {
         if (active[c]) {
-            spk_codec__advance(&ch[c], (int32_t)((uint32_t)x_t[c] & 1023u));
+            spk_codec__advance(&ch[c], ch[c].y);
         }
     }
 #endif
@@ -280,10 +301,10 @@ void spk_codec_encode_step(spk_codec_t *k, spk_codec_chan_t *ch, uint32_t n_chan
     }
     for (c = 0u; c < n_chan; c++) {
         if (active[c]) {
-            spk_codec__encode_one(k, &ch[c], (uint32_t)x_t[c] & 1023u);
+            ch[c].y = (int32_t)spk_codec__encode_one(k, &ch[c], (uint32_t)x_t[c] & 1023u);
         }
     }
-    spk_codec__advance_step(ch, n_chan, x_t, active, peers, n_peers);
+    spk_codec__advance_step(ch, n_chan, active, peers, n_peers);
 }
 
 void spk_codec_decode_step(spk_codec_t *k, spk_codec_chan_t *ch, uint32_t n_chan, int16_t *x_t,
@@ -293,10 +314,12 @@ void spk_codec_decode_step(spk_codec_t *k, spk_codec_chan_t *ch, uint32_t n_chan
     (void)spk_codec__step_refused(k, n_chan, n_peers);   /* refused: decodes zeros, reported at finish */
     for (c = 0u; c < n_chan; c++) {
         if (active[c]) {
-            x_t[c] = (int16_t)spk_codec__decode_one(k, &ch[c]);
+            const uint32_t x = spk_codec__decode_one(k, &ch[c]) & 1023u;
+            ch[c].y = (int32_t)x;
+            x_t[c] = (int16_t)x;
         }
     }
-    spk_codec__advance_step(ch, n_chan, x_t, active, peers, n_peers);
+    spk_codec__advance_step(ch, n_chan, active, peers, n_peers);
 }
 
 spk_status_t spk_codec_enc_finish(spk_codec_t *k, uint32_t *n_bytes)

@@ -25,6 +25,9 @@
  * holds one channel's tables, so a joint step of several channels refuses it.
  * Each channel keeps its own predictor state and position; the coder state is shared.
  *
+ * Near-lossless streams (spk_codec_set_max_error, D >= 1, range coder): the encoder runs
+ * the decoder's loop, so every decoded code is within D of the original.
+ *
  * Scaling: codes are 10-bit (0..1023), L in [0, 1023], log2s_q8 in Q8 as spk_pred.h
  * documents. No heap; all state is caller-owned. Errors are sticky in the coder state
  * (overflow of the output buffer, overrun of the input) and reported by its finish call.
@@ -58,6 +61,7 @@ typedef struct {
     int32_t log2s_q8;       /* log2 of the predicted scale, Q8 */
     uint32_t n;             /* samples coded so far */
     uint32_t param;         /* rice_fixed k / huffman_prior p of this channel (decoder: as read) */
+    int32_t y;              /* joint step: the code just coded, as the decoder reconstructs it */
 #if SPK_PRED_MIDDLEOUT
     int32_t sh;                     /* joint step: spk_pred_input's shift for the current x[t] */
     int16_t z[SPK_PRED_LATENT];     /* joint step: the latent z(t), q * 2^-SPK_PRED_LATENT_FRAC */
@@ -78,6 +82,7 @@ typedef struct {
     spk_huff_t *huff;               /* huffman_prior only: caller-owned tables */
     spk_status_t status;            /* sticky: SPK_OK until a header is refused */
     uint32_t started;               /* a channel's first sample has been coded */
+    int32_t max_error;              /* near-lossless bound D (0: lossless), spk_codec_set_max_error */
 } spk_codec_t;
 
 void spk_codec_chan_init(spk_codec_chan_t *c, uint32_t param);
@@ -87,6 +92,13 @@ void spk_codec_enc_init(spk_codec_t *k, spk_coder_id_t coder, const spk_cdf_mode
                         spk_huff_t *huff, uint8_t *out, uint32_t cap);
 void spk_codec_dec_init(spk_codec_t *k, spk_coder_id_t coder, const spk_cdf_model_t *cdf,
                         spk_huff_t *huff, const uint8_t *payload, uint32_t n_bytes);
+
+/* Near-lossless (docs/coders.md section 6): after an init, every later sample of every
+ * channel (not its first, sent exactly) is coded as its bin of 2D + 1 codes about the
+ * prediction, and the predictor sees the reconstructed codes; encoder and decoder must set
+ * the same D. D = 0: lossless (the default). SPK_ERR_RANGE (sticky) for D > SPK_NEAR_MAX_ERROR
+ * or a coder other than the range coder. */
+void spk_codec_set_max_error(spk_codec_t *k, uint32_t max_error);
 
 /* Code n consecutive codes of one channel (a frame). */
 void spk_codec_encode(spk_codec_t *k, spk_codec_chan_t *c, const int16_t *codes, uint32_t n);
