@@ -261,7 +261,8 @@ static int spk_decode(const char *in, const char *out)
     }
     rc = 1;
     if (s.mode != SPK_CONTAINER_LOSSLESS) {
-        spk_fail("bitstream is %s; this decoder reads lossless streams", s.mode == 1u ? "near-lossless" : "events");
+        spk_fail("bitstream is %s; spikey-codec decodes lossless streams: use spikey decode",
+                 s.mode == 1u ? "near-lossless" : "events");
     } else if (s.codec != SPIKEY_CODEC_ID) {
         spk_fail("bitstream uses codec id %u, which spikey-codec does not decode (it reads the learned model with "
                  "the range coder): use spikey decode", (unsigned)s.codec);
