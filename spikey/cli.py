@@ -16,6 +16,7 @@ from .codec import decode_dir, decode_file, encode_dir, encode_file
 from .errors import CodecError, NativeError
 from .learned import DEFAULT_CODER, JOINT_FRAME, LearnedCodec
 from .model.files import bundled_names
+from .outputs import exit_cleanly_on_signals
 from .recordings import RecordingError
 from .recordings.synth import write_dir
 
@@ -132,6 +133,7 @@ def main(argv=None) -> int:
     if argv[:1] == ["train"]:
         return _train(argv[1:])
     args = build_parser().parse_args(argv)
+    exit_cleanly_on_signals()
     try:
         return args.func(args)
     except (CodecError, RecordingError, NativeError) as e:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import limits
 from .errors import CodecError
 
 MAGIC = b"SPKY"
@@ -100,9 +101,13 @@ class _Reader:
             n |= (byte & 0x7F) << shift
             shift += 7
             if not byte & 0x80:
-                return n
-            if shift > 63:
-                raise CodecError("corrupt bitstream: oversized integer field")
+                return limits.check_varint(n)
+            if shift >= limits.MAX_VARINT_BITS:
+                raise CodecError("corrupt bitstream: an integer field over 64 bits")
+
+    def left(self) -> int:
+        """Bytes not read yet: a bound on how many fields of at least one byte can follow."""
+        return len(self.data) - self.pos
 
 
 def _pack_channel(c: Channel) -> bytes:
@@ -146,6 +151,7 @@ def _unpack_channel(r: _Reader) -> Channel:
     except UnicodeDecodeError:
         raise CodecError("corrupt bitstream: channel name is not UTF-8") from None
     samples, rate = r.varint(), r.varint()
+    limits.check_channel_fields(samples, rate)
     kind = r.take(1)[0]
     if kind == HEADER_CANONICAL:
         prefix, suffix = None, b""
@@ -155,8 +161,8 @@ def _unpack_channel(r: _Reader) -> Channel:
     else:
         raise CodecError(f"corrupt bitstream: unknown header kind {kind}")
     n_escapes = r.varint()
-    if n_escapes > samples:
-        raise CodecError("corrupt bitstream: more escapes than samples")
+    if n_escapes > samples or 3 * n_escapes > r.left():
+        raise CodecError("corrupt bitstream: more escapes than samples or bytes")
     positions, values, pos = [], [], 0
     for _ in range(n_escapes):
         pos += r.varint()
@@ -169,15 +175,29 @@ def _unpack_channel(r: _Reader) -> Channel:
                    np.array(values, dtype=np.int16), wav_crc, name)
 
 
+def _read_peers(r: _Reader, n_channels: int) -> np.ndarray:
+    """The MiddleOut topology: K, then n_channels x K varints (peer index + 1), each
+    checked against the channel count before any array is made."""
+    k = r.varint()
+    if k > MAX_PEERS:
+        raise CodecError(f"corrupt bitstream: {k} peers per channel (at most {MAX_PEERS})")
+    if n_channels * k > r.left():
+        raise CodecError("corrupt bitstream: more peer slots than bytes")
+    slots = [r.varint() for _ in range(n_channels * k)]
+    if any(p > n_channels for p in slots):
+        raise CodecError("corrupt bitstream: a peer index past the last channel")
+    return np.array(slots, dtype=np.int64).reshape(n_channels, k) - 1
+
+
 def unpack(data: bytes) -> Stream:
+    """Parse and check a stream: integrity (CRC) first, then the version, then every
+    field against the format's limits (spikey.limits) as it is read."""
     if len(data) < 4 or data[:4] != MAGIC:
         raise CodecError("not a Spikey bitstream (bad magic)")
-    if len(data) < 6:
-        raise CodecError("truncated bitstream")
-    if data[4] != CONTAINER_VERSION:
-        raise CodecError(f"bitstream is container version {data[4]}; this spikey reads version {CONTAINER_VERSION}")
     if len(data) < 20 or struct.unpack("<I", data[-4:])[0] != zlib.crc32(data[:-4]):
         raise CodecError("corrupt or truncated bitstream (CRC mismatch)")
+    if data[4] != CONTAINER_VERSION:
+        raise CodecError(f"bitstream is container version {data[4]}; this spikey reads version {CONTAINER_VERSION}")
     r = _Reader(data[:-4], 5)
     codec = r.take(1)[0]
     model_id = r.take(8)
@@ -188,18 +208,12 @@ def unpack(data: bytes) -> Stream:
     if n_params > MAX_MODE_PARAMS:
         raise CodecError(f"corrupt bitstream: {n_params} bytes of mode parameters (at most {MAX_MODE_PARAMS})")
     mode_params = r.take(n_params)
-    n_channels, frame = r.varint(), r.varint()
-    if n_channels > len(data):
+    n_channels, frame = r.varint(), limits.check_frame(r.varint())
+    if n_channels > r.left():
         raise CodecError("corrupt bitstream: more channels than bytes")
-    peers = None
-    if frame:
-        k = r.varint()
-        if k > MAX_PEERS:
-            raise CodecError(f"corrupt bitstream: {k} peers per channel (at most {MAX_PEERS})")
-        peers = np.array([r.varint() for _ in range(n_channels * k)], dtype=np.int64).reshape(n_channels, k) - 1
-        if peers.size and peers.max() >= n_channels:
-            raise CodecError("corrupt bitstream: a peer index past the last channel")
+    peers = _read_peers(r, n_channels) if frame else None
     channels = [_unpack_channel(r) for _ in range(n_channels)]
+    limits.check_names([c.name for c in channels], joint=bool(frame))
     payload = r.take(r.varint())
     if r.pos != len(r.data):
         raise CodecError("corrupt bitstream: trailing bytes")
