@@ -5,7 +5,8 @@ Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstrea
     magic        4 bytes   b"SPKY"
     version      u8        CONTAINER_VERSION
     codec        u8        1 = baseline; 2..5 = the learned model with coder
-                           rice_fixed, rice_scaled, range, huffman_prior
+                           rice_fixed, rice_scaled, range, huffman_prior; 6 = stored
+                           (the samples verbatim, spikey.stored)
     model id     8 bytes   identity of the integer codec (model and coder semantics)
     mode         u8        0 = lossless, 1 = near-lossless, 2 = events (MODES)
     mode params  varint length + bytes: the mode's own parameters (empty for lossless;
@@ -28,6 +29,8 @@ Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstrea
       wav crc      u32     CRC-32 of the original WAV file
     payload      varint length + bytes
     crc          u32       CRC-32 of every byte before it
+
+Every field is checked against the format's limits as it is read (spikey.limits).
 """
 from __future__ import annotations
 
