@@ -1,7 +1,9 @@
 """The ``spikey`` command: codec, synthetic recordings, benchmark, training.
 
 Every failure a user can cause ends in one line on stderr and a non-zero exit status:
-1 for bad input, 2 for bad usage (argparse), 3 for an internal error.
+1 for bad input, 2 for bad usage (argparse), 3 for an internal error, 4 when
+``decode --salvage`` restored a damaged stream with losses (reported on stderr and in a
+JSON sidecar).
 ``spikey train`` runs the training program (``python -m spikey_train``, which needs torch)
 in its place: the codec itself never imports the training package.
 """
@@ -16,6 +18,7 @@ from .codec import decode_dir, decode_file, encode_dir, encode_file
 from .errors import CodecError, NativeError
 from .learned import DEFAULT_CODER, JOINT_FRAME, LearnedCodec
 from .model.files import bundled_names
+from .salvage_summary import salvage_summary
 from .outputs import exit_cleanly_on_signals
 from .recordings import RecordingError
 from .recordings.synth import write_dir
@@ -32,18 +35,16 @@ def _codec(args):
 def _encode(args) -> int:
     codec = _codec(args)
     if args.joint:
-        encode_dir(args.input, args.output, codec, args.frame)
+        encode_dir(args.input, args.output, codec, args.frame, args.resync)
     else:
-        encode_file(args.input, args.output, codec)
+        encode_file(args.input, args.output, codec, args.resync)
     return 0
 
 
 def _decode(args) -> int:
-    if args.joint:
-        decode_dir(args.input, args.output, args.model)
-    else:
-        decode_file(args.input, args.output, args.model)
-    return 0
+    decode = decode_dir if args.joint else decode_file
+    report = decode(args.input, args.output, args.model, salvage=args.salvage)
+    return salvage_summary(report, args.output) if report else 0
 
 
 def _synth(args) -> int:
@@ -92,6 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--joint", action="store_true", help="every *.wav of INPUT as one stream of joint frames")
     p.add_argument("--frame", type=_positive_int, default=JOINT_FRAME,
                    help=f"samples per channel per joint frame (default {JOINT_FRAME})")
+    p.add_argument("--resync", type=int, default=0, metavar="SAMPLES",
+                   help="packets of this many samples per channel, each coded afresh, so that damage costs "
+                        "only its packet's span (decode --salvage); 0: one payload (default)")
     p.set_defaults(func=_encode)
 
     p = sub.add_parser("decode", help="restore the exact WAV file(s) from a Spikey bitstream", allow_abbrev=False)
@@ -99,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", help="the WAV file (with --joint: a folder for the recordings)")
     p.add_argument("--model", help=MODEL_HELP + "; it must be the model that made the stream")
     p.add_argument("--joint", action="store_true", help="the stream holds joint frames: write every channel")
+    p.add_argument("--salvage", action="store_true",
+                   help="decode every intact packet of a damaged packetised stream, fill the lost spans, "
+                        "report them (stderr and OUTPUT.salvage.json) and exit with status 4")
     p.set_defaults(func=_decode)
 
     p = sub.add_parser("synth", help="write synthetic recordings in the challenge's format", allow_abbrev=False)

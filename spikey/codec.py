@@ -11,6 +11,7 @@ fallback (spikey.stored) is written instead.
 """
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import zlib
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import baseline, container, limits, stored
+from . import baseline, container, limits, packets, stored
 from .errors import CodecError, PayloadTooLarge
 from .learned import LearnedCodec
 from .outputs import refuse_same_file, write_files_atomic
@@ -57,12 +58,36 @@ def _shorter(coded, recordings: list, names: list, frame: int = 0) -> bytes:
     return data if len(data) <= len(fallback) else fallback
 
 
-def encode_recording(rec: Recording, codec=baseline) -> bytes:
-    """One recording, per-file mode (the challenge's rule)."""
-    def coded():
-        payload = codec.encode_codes(to_codes(rec.samples))
-        return container.pack(container.Stream(codec.CODEC_ID, codec.MODEL_ID, [_channel(rec)], payload))
-    return _shorter(coded, [rec], [""])
+def _payload_encoder(codec, frame: int, peers):
+    """codes of every channel -> the payload of the stream's layout (per-file or joint)."""
+    if frame == 0:
+        return lambda codes: codec.encode_codes(codes[0])
+    return lambda codes: codec.encode_channels(codes, frame, peers)
+
+
+def _payload_decoder(s: container.Stream, codec):
+    """(payload, lengths) -> every channel's codes, in the stream's layout."""
+    if s.frame == 0 and len(s.channels) == 1 and hasattr(codec, "decode_codes"):
+        return lambda payload, lengths: [codec.decode_codes(payload, lengths[0])]
+    if hasattr(codec, "decode_channels"):
+        return lambda payload, lengths: codec.decode_channels(payload, lengths, s.frame, s.peers)
+    raise CodecError(f"bitstream holds {len(s.channels)} channels; the {codec.NAME} codec codes one")
+
+
+def _coded(codec, channels: list, codes: list, frame: int = 0, peers=None, resync: int = 0) -> bytes:
+    """The coded stream: one payload, or (resync > 0) packets of ``resync`` time steps
+    (spikey.packets)."""
+    s = container.Stream(codec.CODEC_ID, codec.MODEL_ID, channels, b"", frame, peers,
+                         mode_params=packets.mode_params(resync) if resync else b"")
+    encode = _payload_encoder(codec, frame, peers)
+    s.payload = packets.encode_payload(container.header_bytes(s), codes, resync, encode) if resync else encode(codes)
+    return container.pack(s)
+
+
+def encode_recording(rec: Recording, codec=baseline, resync: int = 0) -> bytes:
+    """One recording, per-file mode (the challenge's rule); ``resync``: packets of that
+    many samples (0: one payload)."""
+    return _shorter(lambda: _coded(codec, [_channel(rec)], [to_codes(rec.samples)], resync=resync), [rec], [""])
 
 
 def joint_peers(codes: list, k: int, rate: int, seconds: float = 1.0) -> np.ndarray:
@@ -75,9 +100,10 @@ def joint_peers(codes: list, k: int, rate: int, seconds: float = 1.0) -> np.ndar
     return nearest_peers(activity_distance(np.stack([np.asarray(c[:n]) for c in codes])), k)
 
 
-def encode_joint(recordings: dict, codec, frame: int) -> bytes:
+def encode_joint(recordings: dict, codec, frame: int, resync: int = 0) -> bytes:
     """Several simultaneous recordings (name -> Recording) in one stream of joint frames:
-    time-major, with the MiddleOut peers when the codec's model has MiddleOut."""
+    time-major, with the MiddleOut peers when the codec's model has MiddleOut; ``resync``:
+    packets of that many time steps (0: one payload)."""
     if not 1 <= frame <= limits.MAX_FRAME:
         raise CodecError(f"--frame must be 1 .. {limits.MAX_FRAME} samples, not {frame}")
     names = sorted(recordings)
@@ -88,9 +114,7 @@ def encode_joint(recordings: dict, codec, frame: int) -> bytes:
         peers = None
         if getattr(codec, "middleout", False):
             peers = joint_peers(codes, codec.peers, recordings[names[0]].sample_rate)
-        payload = codec.encode_channels(codes, frame, peers)
-        return container.pack(container.Stream(codec.CODEC_ID, codec.MODEL_ID,
-                                               [_channel(recordings[n], n) for n in names], payload, frame, peers))
+        return _coded(codec, [_channel(recordings[n], n) for n in names], codes, frame, peers, resync)
     return _shorter(coded, [recordings[n] for n in names], names, frame)
 
 
@@ -140,14 +164,58 @@ def decode_channels(data: bytes, model=None, learned=None) -> list:
         return [(c.name, _restore_samples(c, x)) for c, x in zip(s.channels, decoded)]
     limits.check_payload_size(s.codec, len(s.payload))
     limits.check_payload_holds(s.codec, sum(lengths), len(s.payload))
-    codec = _codec_for(s, learned or learned_codec(model))
-    if s.frame == 0 and len(lengths) == 1 and hasattr(codec, "decode_codes"):
-        decoded = [codec.decode_codes(s.payload, lengths[0])]
-    elif hasattr(codec, "decode_channels"):
-        decoded = codec.decode_channels(s.payload, lengths, s.frame, s.peers)
+    decode = _payload_decoder(s, _codec_for(s, learned or learned_codec(model)))
+    resync = packets.resync_of(s.mode_params)
+    if resync:
+        decoded = packets.decode_payload(container.header_bytes(s), s.payload, lengths, resync, decode)
     else:
-        raise CodecError(f"bitstream holds {len(lengths)} channels; the {codec.NAME} codec codes one")
+        decoded = decode(s.payload, lengths)
     return [(c.name, _restore(c, codes)) for c, codes in zip(s.channels, decoded)]
+
+
+def salvage_channels(data: bytes, model=None, learned=None) -> tuple[list, dict]:
+    """A damaged packetised stream's channels as (name, WAV bytes), every intact packet
+    decoded and each lost span filled by holding the channel's last sample before it (0 at
+    the start), and a report of what was lost (docs/bitstream.md, "Packets"). An intact
+    stream decodes as decode_channels does, with an empty report."""
+    if container.intact(data):
+        joint = bool(container.unpack(data).frame)
+        return decode_channels(data, model, learned), salvage_report([], 0, [], [], joint=joint)
+    try:
+        s = container.unpack(data, salvage=True)
+    except CodecError as e:
+        raise CodecError(f"damaged beyond salvage: {e}") from None
+    resync = packets.resync_of(s.mode_params) if s.mode == container.LOSSLESS else 0
+    if not resync or s.codec not in LEARNED_CODER_IDS and s.codec not in CODECS:
+        raise CodecError("the stream is damaged and not packetised (encode with --resync): nothing can be salvaged")
+    lengths = [c.samples for c in s.channels]
+    limits.check_payload_holds(s.codec, sum(lengths), len(s.payload))
+    decode = _payload_decoder(s, _codec_for(s, learned or learned_codec(model)))
+    codes, intact, lost, n_packets = packets.salvage_payload(container.header_bytes(s), s.payload, lengths,
+                                                             resync, decode)
+    out, crc_ok = [], []
+    for c, x, good in zip(s.channels, codes, intact):
+        samples = packets.hold_fill(from_codes(x), good)
+        samples[c.escape_positions] = c.escape_values
+        prefix = canonical_prefix(c.sample_rate, c.samples) if c.prefix is None else c.prefix
+        wav = Recording(c.sample_rate, samples, prefix, c.suffix).to_bytes()
+        crc_ok.append(zlib.crc32(wav) == c.wav_crc)
+        out.append((c.name, wav))
+    return out, salvage_report(s.channels, n_packets, lost, crc_ok, intact, joint=bool(s.frame))
+
+
+def salvage_report(channels: list, n_packets: int, lost: list, crc_ok: list, intact=(), joint=False) -> dict:
+    """What a salvage restored: packets lost (seq, first time step, span), and per channel
+    the samples lost and whether the WAV still matches its CRC."""
+    per = [{"name": c.name, "samples": c.samples, "lost_samples": int((~m).sum()), "crc_ok": bool(ok)}
+           for c, m, ok in zip(channels, intact, crc_ok)]
+    total = sum(p["samples"] for p in per)
+    lost_samples = sum(p["lost_samples"] for p in per)
+    return {"packets": n_packets, "lost_packets": [{"seq": q, "t0": t0, "span": sp} for q, t0, sp in lost],
+            "samples": total, "lost_samples": lost_samples,
+            "restored_fraction": 1.0 if not total else (total - lost_samples) / total,
+            "fill": "each lost span holds the channel's last sample before it (0 at the start)",
+            "channels": per, "damaged": bool(lost) or not all(crc_ok), "joint": joint}
 
 
 def decode_stream(data: bytes, model=None, learned=None) -> bytes:
@@ -197,17 +265,32 @@ def read_input(path) -> bytes:
         raise CodecError(f"cannot read {path}: {e.strerror}") from None
 
 
-def encode_file(src, dst, codec=baseline) -> None:
+def encode_file(src, dst, codec=baseline, resync: int = 0) -> None:
     refuse_same_file(src, dst)
-    write_atomic(dst, encode_recording(read_wav(src), codec))
+    write_atomic(dst, encode_recording(read_wav(src), codec, resync))
 
 
-def decode_file(src, dst, model=None) -> None:
+def decode_file(src, dst, model=None, salvage: bool = False) -> dict | None:
+    """A per-file stream to its WAV; ``salvage``: also a damaged packetised one (returns
+    the salvage report, also written next to ``dst`` as DST.salvage.json when damaged)."""
     refuse_same_file(src, dst)
-    write_atomic(dst, decode_stream(read_input(src), model))
+    if not salvage:
+        write_atomic(dst, decode_stream(read_input(src), model))
+        return None
+    channels, report = salvage_channels(read_input(src), model)
+    if report["joint"]:
+        raise CodecError(f"{src} is a joint stream: decode it with --joint")
+    write_atomic(dst, channels[0][1])
+    _write_report(dst, report)
+    return report
 
 
-def encode_dir(src_dir, dst, codec, frame: int) -> int:
+def _write_report(dst, report: dict) -> None:
+    if report["damaged"]:
+        write_atomic(Path(str(dst).rstrip("/") + ".salvage.json"), (json.dumps(report, indent=1) + "\n").encode())
+
+
+def encode_dir(src_dir, dst, codec, frame: int, resync: int = 0) -> int:
     """Every *.wav of a folder as one joint stream; returns the number of channels."""
     src_dir = Path(src_dir)
     if not src_dir.is_dir():
@@ -217,15 +300,22 @@ def encode_dir(src_dir, dst, codec, frame: int) -> int:
         raise CodecError(f"no .wav files in {src_dir}")
     for f in files:
         refuse_same_file(f, dst)
-    write_atomic(dst, encode_joint({f.name: read_wav(f) for f in files}, codec, frame))
+    write_atomic(dst, encode_joint({f.name: read_wav(f) for f in files}, codec, frame, resync))
     return len(files)
 
 
-def decode_dir(src, dst_dir, model=None) -> int:
-    """A joint stream back to its WAV files in a folder (created); returns their number."""
+def decode_dir(src, dst_dir, model=None, salvage: bool = False) -> dict | None:
+    """A joint stream back to its WAV files in a folder (created); ``salvage`` as for
+    decode_file (the report goes to DST_DIR.salvage.json)."""
     data = read_input(src)
-    if not container.unpack(data).frame:
+    if salvage:
+        channels, report = salvage_channels(data, model)
+    else:
+        channels, report = decode_channels(data, model), {"joint": bool(container.unpack(data).frame)}
+    if not report["joint"]:
         raise CodecError(f"{src} is a per-file stream, not a joint one: decode it without --joint")
-    channels = decode_channels(data, model)
     write_files_atomic(dst_dir, channels)
-    return len(channels)
+    if salvage:
+        _write_report(dst_dir, report)
+        return report
+    return None

@@ -192,12 +192,24 @@ def _read_peers(r: _Reader, n_channels: int) -> np.ndarray:
     return np.array(slots, dtype=np.int64).reshape(n_channels, k) - 1
 
 
-def unpack(data: bytes) -> Stream:
+def intact(data: bytes) -> bool:
+    """Whether the stream's CRC holds."""
+    return len(data) >= 20 and struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
+
+
+def header_bytes(s: Stream) -> bytes:
+    """Every byte of the packed stream before its payload's length."""
+    return pack(Stream(s.codec, s.model_id, s.channels, b"", s.frame, s.peers, s.mode, s.mode_params))[:-5]
+
+
+def unpack(data: bytes, salvage: bool = False) -> Stream:
     """Parse and check a stream: integrity (CRC) first, then the version, then every
-    field against the format's limits (spikey.limits) as it is read."""
+    field against the format's limits (spikey.limits) as it is read. ``salvage``: a damaged
+    stream's header (its CRC not checked): the payload is every byte after the payload's
+    length field up to the final CRC, whatever that field says (spikey.packets checks it)."""
     if len(data) < 4 or data[:4] != MAGIC:
         raise CodecError("not a Spikey bitstream (bad magic)")
-    if len(data) < 20 or struct.unpack("<I", data[-4:])[0] != zlib.crc32(data[:-4]):
+    if not salvage and not intact(data):
         raise CodecError("corrupt or truncated bitstream (CRC mismatch)")
     if data[4] != CONTAINER_VERSION:
         raise CodecError(f"bitstream is container version {data[4]}; this spikey reads version {CONTAINER_VERSION}")
@@ -217,6 +229,9 @@ def unpack(data: bytes) -> Stream:
     peers = _read_peers(r, n_channels) if frame else None
     channels = [_unpack_channel(r) for _ in range(n_channels)]
     limits.check_names([c.name for c in channels], joint=bool(frame))
+    if salvage:
+        r.varint()
+        return Stream(codec, model_id, channels, r.data[r.pos:], frame, peers, mode, mode_params)
     payload = r.take(r.varint())
     if r.pos != len(r.data):
         raise CodecError("corrupt bitstream: trailing bytes")
