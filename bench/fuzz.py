@@ -16,7 +16,10 @@ checked on every decode (``check_one``):
   MEMORY_FLOOR, and it takes under TIME_LIMIT seconds;
 - when it returns, every WAV it gives parses, and is the seed's WAV of that channel unless
   the mutation left the samples' CRC-32 consistent with a different recording (checked by
-  recomputing the CRC of the output, independently of the decoder).
+  recomputing the CRC of the output, independently of the decoder);
+- ``--salvage`` (``salvage_channels``) of the same bytes returns or refuses likewise, and
+  every sample it gives outside the spans it reports lost is the seed's (when the header
+  it trusted is the seed's).
 
 Failures are written to ``--out`` (stream bytes and a JSON line each). The run prints
 progress every 10 % and a summary: decodes, refusals by message, successes, failures.
@@ -40,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from spikey import baseline, container  # noqa: E402
-from spikey.codec import decode_channels, encode_joint, encode_recording  # noqa: E402
+from spikey.codec import decode_channels, encode_joint, encode_recording, salvage_channels  # noqa: E402
 from spikey.errors import CodecError  # noqa: E402
 from spikey.learned import LearnedCodec, load_model  # noqa: E402
 from spikey.model.files import bundled_names  # noqa: E402
@@ -62,8 +65,10 @@ def seed_corpus() -> list[bytes]:
     seeds.append(encode_recording(_walk(700, 1), baseline))
     for coder in ("range", "rice_fixed", "rice_scaled", "huffman_prior"):
         seeds.append(encode_recording(_walk(600, 2), LearnedCodec(None, coder)))
-    seeds.append(encode_joint({f"c{i}.wav": _walk(300 + 40 * i, 3 + i) for i in range(3)},
-                              LearnedCodec(None, "range"), 64))
+    joint = {f"c{i}.wav": _walk(300 + 40 * i, 3 + i) for i in range(3)}
+    seeds.append(encode_joint(joint, LearnedCodec(None, "range"), 64))
+    seeds.append(encode_joint(joint, LearnedCodec(None, "range"), 64, resync=100))        # packets
+    seeds.append(encode_recording(_walk(600, 6), LearnedCodec(None, "rice_scaled"), resync=150))
     noise = np.random.default_rng(4).integers(-32768, 32768, 400).astype(np.int16)
     seeds.append(encode_recording(from_samples(noise, 44100), baseline))          # stored
     return seeds
@@ -157,16 +162,49 @@ def check_one(data: bytes, expected: dict, models: dict) -> tuple[str, str]:
     return outcome
 
 
+def check_salvage(data: bytes, seed: bytes, seed_channels: dict, models: dict) -> tuple[str, str]:
+    """``--salvage`` of a mutation of ``seed``: a refusal, or channels whose samples outside
+    the reported lost spans are the seed's whenever the trusted header is the seed's."""
+    try:
+        channels, report = salvage_channels(data, models.get(data[6:14]) if len(data) >= 14 else None)
+    except (CodecError, RecordingError) as e:
+        return ("FAIL", f"multi-line refusal: {e!r}") if "\n" in str(e) else ("refused", "")
+    except Exception as e:  # noqa: BLE001
+        return "FAIL", f"salvage: {type(e).__name__}: {e}"
+    try:
+        same_header = container.header_bytes(container.unpack(data, salvage=True)) == \
+            container.header_bytes(container.unpack(seed))
+    except CodecError:
+        same_header = False
+    if not same_header:
+        return "salvaged", ""
+    for name, wav in channels:
+        got, want = parse_wav(wav).samples, parse_wav(seed_channels[name]).samples
+        keep = np.ones(len(want), bool)
+        for p in report.get("lost_packets", []):
+            keep[p["t0"]:p["t0"] + p["span"]] = False
+        if len(got) != len(want) or not np.array_equal(got[keep], want[keep]):
+            return "FAIL", f"salvage gave wrong samples outside the lost spans of {name!r}"
+    return "salvaged", ""
+
+
 def run(iterations: int, seed: int, out: Path | None, progress=print) -> dict:
     seeds, models = seed_corpus(), _models()
     expected = {zlib.crc32(w): w for s in seeds for _n, w in _decode(s, models)}
+    packetised = {i: dict(_decode(s, models)) for i, s in enumerate(seeds) if container.unpack(s).mode_params}
     rnd = random.Random(seed)
     outcomes, messages, failures = Counter(), Counter(), []
     start = time.monotonic()
     for i in range(iterations):
-        a, b = rnd.choice(seeds), rnd.choice(seeds)
+        ia = rnd.randrange(len(seeds))
+        a, b = seeds[ia], rnd.choice(seeds)
         data = mutate(a, b, rnd)
         kind, why = check_one(data, expected, models)
+        if kind != "FAIL" and ia in packetised:
+            salvaged, why_s = check_salvage(data, a, packetised[ia], models)
+            outcomes[f"salvage {salvaged}"] += 1
+            if salvaged == "FAIL":
+                kind, why = salvaged, why_s
         outcomes[kind] += 1
         if kind == "refused":
             messages[why] += 1

@@ -18,6 +18,7 @@ from .codec import decode_dir, decode_file, encode_dir, encode_file
 from .errors import CodecError, NativeError
 from .learned import DEFAULT_CODER, JOINT_FRAME, LearnedCodec
 from .model.files import bundled_names
+from .packets import JOINT_RESYNC
 from .salvage_summary import salvage_summary
 from .outputs import exit_cleanly_on_signals
 from .recordings import RecordingError
@@ -35,9 +36,9 @@ def _codec(args):
 def _encode(args) -> int:
     codec = _codec(args)
     if args.joint:
-        encode_dir(args.input, args.output, codec, args.frame, args.resync)
+        encode_dir(args.input, args.output, codec, args.frame, JOINT_RESYNC if args.resync is None else args.resync)
     else:
-        encode_file(args.input, args.output, codec, args.resync)
+        encode_file(args.input, args.output, codec, args.resync or 0)
     return 0
 
 
@@ -93,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--joint", action="store_true", help="every *.wav of INPUT as one stream of joint frames")
     p.add_argument("--frame", type=_positive_int, default=JOINT_FRAME,
                    help=f"samples per channel per joint frame (default {JOINT_FRAME})")
-    p.add_argument("--resync", type=int, default=0, metavar="SAMPLES",
+    p.add_argument("--resync", type=int, metavar="SAMPLES",
                    help="packets of this many samples per channel, each coded afresh, so that damage costs "
-                        "only its packet's span (decode --salvage); 0: one payload (default)")
+                        f"only its packet's span (decode --salvage); 0: one payload (default: {JOINT_RESYNC}, "
+                        "50 ms, with --joint; 0 per file)")
     p.set_defaults(func=_encode)
 
     p = sub.add_parser("decode", help="restore the exact WAV file(s) from a Spikey bitstream", allow_abbrev=False)

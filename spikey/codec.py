@@ -39,23 +39,30 @@ def _channel(rec: Recording, name: str = "", escapes=None) -> container.Channel:
         wav_crc=zlib.crc32(rec.to_bytes()), name=name)
 
 
-def _stored(recordings: list, names: list, frame: int = 0) -> bytes:
-    """The stored fallback of the recordings (spikey.stored): their samples verbatim."""
+def _stored(recordings: list, names: list, frame: int = 0) -> tuple[int, object]:
+    """The stored fallback of the recordings (spikey.stored: their samples verbatim) as
+    (its length, a thunk making it): the samples are copied only when it is chosen."""
     none = np.zeros(0, np.int64)
-    return container.pack(container.Stream(
-        stored.CODEC_ID, stored.MODEL_ID, [_channel(r, n, none) for r, n in zip(recordings, names)],
-        stored.encode_samples([r.samples for r in recordings]), frame))
+    s = container.Stream(stored.CODEC_ID, stored.MODEL_ID, [_channel(r, n, none) for r, n in zip(recordings, names)],
+                         b"", frame)
+    n_bytes = 2 * sum(len(r.samples) for r in recordings)
+    size = len(container.header_bytes(s)) + len(container._varint(n_bytes)) + n_bytes + 4
+
+    def make() -> bytes:
+        s.payload = stored.encode_samples([r.samples for r in recordings])
+        return container.pack(s)
+    return size, make
 
 
 def _shorter(coded, recordings: list, names: list, frame: int = 0) -> bytes:
     """The coded stream (a thunk; PayloadTooLarge: longer than storing), or the stored
     fallback when that is shorter."""
-    fallback = _stored(recordings, names, frame)
+    size, fallback = _stored(recordings, names, frame)
     try:
         data = coded()
     except PayloadTooLarge:
-        return fallback
-    return data if len(data) <= len(fallback) else fallback
+        return fallback()
+    return data if len(data) <= size else fallback()
 
 
 def _payload_encoder(codec, frame: int, peers):

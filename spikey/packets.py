@@ -16,7 +16,8 @@ of every channel (T: the longest channel's samples):
     payload           the codes of those steps of every channel, coded as a stream of
                       their own (per-file: the one channel; joint: time-major), with
                       every coder and predictor state started afresh
-    crc     u32       CRC-32 of seq .. payload
+    crc     u32       CRC-32 of seq .. payload, started from the header's CRC (so a packet
+                      belongs to its stream: one of another stream never passes)
 
 ``decode`` requires every packet, in order, intact (any damage is refused, as the
 container's own CRC refuses it); ``salvage`` takes each packet whose CRC holds, wherever
@@ -35,6 +36,10 @@ from .errors import CodecError
 SYNC = b"\xa5\x5a"
 HEAD = struct.Struct("<2sIIII")      # sync, seq, t0, span, length
 MAX_RESYNC = 2**32 - 1
+# The default interval of `spikey encode --joint`: 50 ms at 19,531 Hz, the longest of the
+# measured intervals at which one flipped byte still leaves 99 % of the validation
+# recordings' samples exact (bench/results/resync/resync.md, by bench/resync.py).
+JOINT_RESYNC = 976
 
 
 @dataclass
@@ -55,18 +60,19 @@ def slice_lengths(lengths: list, t0: int, span: int) -> list:
     return [max(0, min(n - t0, span)) for n in lengths]
 
 
-def pack_packet(seq: int, t0: int, span: int, payload: bytes) -> bytes:
+def pack_packet(seq: int, t0: int, span: int, payload: bytes, key: int = 0) -> bytes:
+    """One packet; ``key``: the stream's header CRC, which its CRC starts from."""
     body = HEAD.pack(SYNC, seq, t0, span, len(payload))[2:] + payload
-    return SYNC + body + struct.pack("<I", zlib.crc32(body))
+    return SYNC + body + struct.pack("<I", zlib.crc32(body, key))
 
 
-def _at(area: bytes, pos: int) -> Packet | None:
+def _at(area: bytes, pos: int, key: int = 0) -> Packet | None:
     """The packet starting at ``pos`` if its sync word, fields and CRC hold, else None."""
     if pos + HEAD.size + 4 > len(area) or area[pos:pos + 2] != SYNC:
         return None
     _, seq, t0, span, length = HEAD.unpack_from(area, pos)
     end = pos + HEAD.size + length
-    if end + 4 > len(area) or struct.unpack_from("<I", area, end)[0] != zlib.crc32(area[pos + 2:end]):
+    if end + 4 > len(area) or struct.unpack_from("<I", area, end)[0] != zlib.crc32(area[pos + 2:end], key):
         return None
     return Packet(seq, t0, span, area[pos + HEAD.size:end])
 
@@ -75,11 +81,11 @@ def packet_size(p: Packet) -> int:
     return HEAD.size + len(p.payload) + 4
 
 
-def read_strict(area: bytes, expected: list) -> list:
+def read_strict(area: bytes, expected: list, key: int = 0) -> list:
     """Every packet, in order, each with the (t0, span) of ``expected``; any damage refused."""
     out, pos = [], 0
     for seq, (t0, span) in enumerate(expected):
-        p = _at(area, pos)
+        p = _at(area, pos, key)
         if p is None:
             raise CodecError(f"corrupt bitstream: packet {seq} is damaged (decode with --salvage to keep the rest)")
         if (p.seq, p.t0, p.span) != (seq, t0, span):
@@ -91,7 +97,7 @@ def read_strict(area: bytes, expected: list) -> list:
     return out
 
 
-def read_salvage(area: bytes, expected: list) -> dict:
+def read_salvage(area: bytes, expected: list, key: int = 0) -> dict:
     """seq -> Packet for every intact packet found anywhere in ``area`` whose fields are
     the expected ones (a damaged one is skipped by scanning on for the sync word)."""
     found, pos = {}, 0
@@ -99,7 +105,7 @@ def read_salvage(area: bytes, expected: list) -> dict:
         pos = area.find(SYNC, pos)
         if pos < 0:
             return found
-        p = _at(area, pos)
+        p = _at(area, pos, key)
         if p is not None and p.seq < len(expected) and (p.t0, p.span) == expected[p.seq] and p.seq not in found:
             found[p.seq] = p
             pos += packet_size(p)
@@ -147,25 +153,26 @@ def encode_payload(header: bytes, codes: list, resync: int, code_slices) -> byte
     """The payload field of a packetised stream: the header's CRC, then a packet per
     ``resync`` time steps, each ``code_slices(slices)`` of its span of every channel."""
     steps = max((len(c) for c in codes), default=0)
-    parts = [header_crc(header)]
+    parts, key = [header_crc(header)], zlib.crc32(header)
     for seq, (t0, span) in enumerate(spans(steps, resync)):
-        parts.append(pack_packet(seq, t0, span, code_slices([c[t0:t0 + span] for c in codes])))
+        parts.append(pack_packet(seq, t0, span, code_slices([c[t0:t0 + span] for c in codes]), key))
     return b"".join(parts)
 
 
-def _check_header(header: bytes, payload: bytes) -> bytes:
+def _check_header(header: bytes, payload: bytes) -> tuple[bytes, int]:
+    """(the packets' bytes, the key their CRCs start from), once the header's CRC holds."""
     if len(payload) < 4 or payload[:4] != header_crc(header):
         raise CodecError("corrupt bitstream: the header's CRC does not match (nothing can be salvaged)")
-    return payload[4:]
+    return payload[4:], zlib.crc32(header)
 
 
 def decode_payload(header: bytes, payload: bytes, lengths: list, resync: int, decode_slices) -> list:
     """Every channel's codes from an intact packetised payload; ``decode_slices(payload,
     slice_lengths)`` decodes one packet."""
-    area = _check_header(header, payload)
+    area, key = _check_header(header, payload)
     expected = spans(max(lengths, default=0), resync)
     parts = [[] for _ in lengths]
-    for p in read_strict(area, expected):
+    for p in read_strict(area, expected, key):
         for part, codes in zip(parts, decode_slices(p.payload, slice_lengths(lengths, p.t0, p.span))):
             part.append(codes)
     return [np.concatenate(part).astype(np.int16) if part else np.zeros(0, np.int16) for part in parts]
@@ -175,9 +182,9 @@ def salvage_payload(header: bytes, payload: bytes, lengths: list, resync: int, d
     """(codes per channel, intact mask per channel, lost [(seq, t0, span)], packet count)
     from a damaged packetised payload: every intact packet decoded; the others' codes 0
     and their mask False (the caller fills them)."""
-    area = _check_header(header, payload)
+    area, key = _check_header(header, payload)
     expected = spans(max(lengths, default=0), resync)
-    found = read_salvage(area, expected)
+    found = read_salvage(area, expected, key)
     codes = [np.zeros(n, np.int16) for n in lengths]
     intact = [np.zeros(n, bool) for n in lengths]
     lost = []

@@ -26,8 +26,18 @@ def test_mutated_streams_never_crash_or_lie():
     summary = fuzz.run(600, seed=13, out=None, progress=None)
     assert summary["failures"] == []
     assert summary["outcomes"]["refused"] > 500
+    assert summary["outcomes"]["salvage salvaged"] > 10           # salvage's own property was checked
     # the mutations reach past the CRC into the field checks and the decoders
     assert any("holds at most" in m or "over N bits" in m or "does not decode" in m for m in summary["refusals"])
+
+
+def test_the_fuzzer_reports_wrong_salvaged_samples(monkeypatch):
+    seeds, models = fuzz.seed_corpus(), fuzz._models()
+    seed = next(s for s in seeds if fuzz.container.unpack(s).mode_params)
+    truth = dict(fuzz._decode(seed, models))
+    wrong = {n: w[:-2] + bytes([w[-2] ^ 1, w[-1]]) for n, w in truth.items()}
+    monkeypatch.setattr(fuzz, "salvage_channels", lambda data, model: (list(wrong.items()), {"lost_packets": []}))
+    assert fuzz.check_salvage(seed, seed, truth, models)[0] == "FAIL"
 
 
 @pytest.mark.parametrize("behaviour, why", [

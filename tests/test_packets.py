@@ -42,7 +42,8 @@ def test_packetised_joint_streams_round_trip(rng, recs, resync):
     assert packets.resync_of(s.mode_params) == resync
     assert dict(decode_channels(data)) == {n: r.to_bytes() for n, r in recs.items()}
     n_packets = -(-2300 // resync)
-    assert len(packets.read_strict(s.payload[4:], packets.spans(2300, resync))) == n_packets
+    key = zlib.crc32(container.header_bytes(s))
+    assert len(packets.read_strict(s.payload[4:], packets.spans(2300, resync), key)) == n_packets
 
 
 @pytest.mark.parametrize("coder", ["baseline", "range", "rice_fixed", "rice_scaled", "huffman_prior"])
@@ -156,10 +157,37 @@ def test_hold_fill():
     assert packets.hold_fill(x, keep).tolist() == [0, 6, 6, 6, 9, 9]
 
 
-def test_a_packet_is_checked_by_its_crc():
-    p = packets.pack_packet(3, 30, 10, b"abc")
-    assert packets._at(p, 0).payload == b"abc"
+def test_a_packet_is_checked_by_its_crc_keyed_by_its_stream():
+    p = packets.pack_packet(3, 30, 10, b"abc", key=1234)
+    assert packets._at(p, 0, 1234).payload == b"abc"
+    assert packets._at(p, 0, 1235) is None                 # another stream's packet
     body = bytearray(p)
     body[8] ^= 1
-    assert packets._at(bytes(body), 0) is None
-    assert zlib.crc32(p[2:-4]) == int.from_bytes(p[-4:], "little")
+    assert packets._at(bytes(body), 0, 1234) is None
+    assert zlib.crc32(p[2:-4], 1234) == int.from_bytes(p[-4:], "little")
+
+
+def test_salvage_takes_no_packet_of_another_stream(rng, recs):
+    a = encode_joint(recs, rng, 64, 500)
+    other = {n: walk(len(r.samples), 50 + i) for i, (n, r) in enumerate(recs.items())}
+    b = encode_joint(other, rng, 64, 500)
+    spliced = a[:len(a) // 2] + b[len(b) // 2:]             # same layout, the second half of another stream
+    channels, report = salvage_channels(spliced)
+    assert report["lost_packets"]
+    for name, wav in channels:
+        got, want = parse_wav(wav).samples, recs[name].samples
+        keep = np.ones(len(want), bool)
+        for p in report["lost_packets"]:
+            keep[p["t0"]:p["t0"] + p["span"]] = False
+        assert np.array_equal(got[keep], want[keep])
+
+
+def test_cli_joint_streams_are_packetised_by_default(tmp_path, capsys, recs):
+    src = tmp_path / "in"
+    src.mkdir()
+    for n, r in recs.items():
+        (src / n).write_bytes(r.to_bytes())
+    assert run(capsys, "encode", "--joint", src, tmp_path / "j.spk") == (0, "")
+    assert run(capsys, "encode", "--joint", "--resync", 0, src, tmp_path / "one.spk") == (0, "")
+    assert packets.resync_of(container.unpack((tmp_path / "j.spk").read_bytes()).mode_params) == packets.JOINT_RESYNC
+    assert container.unpack((tmp_path / "one.spk").read_bytes()).mode_params == b""

@@ -319,3 +319,10 @@ def test_a_stored_payload_must_hold_exactly_its_samples():
         s.payload = payload
         with pytest.raises(CodecError, match="stored payload"):
             decode_stream(container.pack(s))
+
+
+def test_the_stored_size_is_computed_exactly():
+    from spikey.codec import _stored
+    recs = [walk(123, 1), walk(77, 2)]
+    size, make = _stored(recs, ["a.wav", "b.wav"], 64)
+    assert size == len(make())
