@@ -326,3 +326,28 @@ def test_the_stored_size_is_computed_exactly():
     recs = [walk(123, 1), walk(77, 2)]
     size, make = _stored(recs, ["a.wav", "b.wav"], 64)
     assert size == len(make())
+
+
+@pytest.mark.slow
+def test_ctrl_c_interrupts_a_long_decode_promptly(rng_codec):
+    """Issue 13 #2: SIGINT during a decode of 12 M codes (over 1 s of C) takes effect within
+    a chunk (about 0.1 s), not when the whole C call returns."""
+    import threading
+    codes = np.asarray(walk(12_000_000, 4).samples.astype(np.int32) + 32768 >> 6)
+    payload = rng_codec.encode_codes(codes)
+    sent = []
+
+    def interrupt():
+        sent.append(time.monotonic())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    timer = threading.Timer(0.15, interrupt)
+    timer.start()
+    returned = []
+    with pytest.raises(KeyboardInterrupt):
+        rng_codec.decode_codes(payload, len(codes))
+        returned.append(True)
+        time.sleep(5)
+    timer.join()
+    assert not returned                                 # the interrupt landed inside the decode
+    assert time.monotonic() - sent[0] < 0.5
