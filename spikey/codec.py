@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import baseline, container, limits, packets, stored
+from . import baseline, container, limits, packets, stored, streaming
 from .errors import CodecError, PayloadTooLarge
 from .learned import LearnedCodec
 from .outputs import refuse_same_file, write_files_atomic
@@ -239,8 +239,9 @@ def _default_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
+def write_atomic(path, data) -> None:
+    """Write ``data`` (bytes, or an iterable of bytes-like parts) to ``path`` via a
+    temporary file in the same folder and a rename.
 
     The file gets the permissions a plain ``open(path, "w")`` would give it.
     """
@@ -251,7 +252,8 @@ def write_atomic(path, data: bytes) -> None:
         raise CodecError(f"cannot write {path}: {e.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for part in [data] if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                f.write(part)
         os.chmod(tmp, _default_mode())
         os.replace(tmp, path)
     except BaseException as e:   # an OSError, or a signal / Ctrl-C between write and rename
@@ -274,6 +276,9 @@ def read_input(path) -> bytes:
 
 def encode_file(src, dst, codec=baseline, resync: int = 0) -> None:
     refuse_same_file(src, dst)
+    if streaming.can_stream(codec, resync):
+        streaming.encode_file(src, dst, codec, write_atomic)     # the same bytes, in bounded memory
+        return
     write_atomic(dst, encode_recording(read_wav(src), codec, resync))
 
 

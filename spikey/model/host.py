@@ -111,6 +111,35 @@ class HostCodec:
             self.lib.spk_hx_close(s)
         return st, out[:n_out[0]].tobytes()
 
+    def encode_stream(self, coder_id: int, n: int, chunks, cap: int) -> tuple[int, np.ndarray]:
+        """One channel of ``n`` codes, given as an iterable of code arrays (per-file, frame 0,
+        no header parameter), into at most ``cap`` bytes: (status, the payload as a view of
+        its buffer). The buffer is zeroed lazily by the OS, so memory follows the payload
+        written, not ``cap``."""
+        out = np.zeros(max(cap, 1), np.uint8)
+        n_p = self._u32([n])[1]
+        fb = self.ffi.from_buffer
+        s = self.lib.spk_hx_enc_open(coder_id, 1, n_p, 0, self.ffi.NULL, fb("int32_t[]", self.edges), self.family,
+                                     self.ffi.NULL, 0, fb("uint8_t[]", out), cap)
+        if s == self.ffi.NULL:
+            raise MemoryError("host codec session")
+        try:
+            done = 0
+            for chunk in chunks:
+                x = np.ascontiguousarray(chunk, dtype=np.int16)
+                if x.size:
+                    self.lib.spk_hx_run(s, fb("int16_t[]", x), len(x))
+                done += len(x)
+                if self.lib.spk_hx_status(s) != 0:
+                    break
+            n_out = self.ffi.new("uint32_t *")
+            st = self.lib.spk_hx_finish(s, n_out)
+        finally:
+            self.lib.spk_hx_close(s)
+        if st == 0 and done != n:
+            raise ValueError(f"encode_stream was given {done} codes, not {n}")
+        return st, out[:n_out[0]]
+
     def decode(self, coder_id: int, payload: bytes, lengths: list, frame: int, peers=None):
         """(status, [codes per channel]) decoded from the payload (frame and peers as for encode).
 
