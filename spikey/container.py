@@ -211,6 +211,8 @@ def unpack(data: bytes, salvage: bool = False) -> Stream:
         raise CodecError("not a Spikey bitstream (bad magic)")
     if not salvage and not intact(data):
         raise CodecError("corrupt or truncated bitstream (CRC mismatch)")
+    if len(data) < 20:
+        raise CodecError("truncated bitstream")
     if data[4] != CONTAINER_VERSION:
         raise CodecError(f"bitstream is container version {data[4]}; this spikey reads version {CONTAINER_VERSION}")
     r = _Reader(data[:-4], 5)

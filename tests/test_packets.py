@@ -100,6 +100,13 @@ def test_salvage_of_an_intact_stream_is_a_decode(rng, recs):
     assert not report["damaged"] and dict(channels) == dict(decode_channels(data))
 
 
+@pytest.mark.parametrize("data", [b"SPKY", b"SPKY\x03", b"SPKY" + bytes(15)])
+def test_salvage_refuses_a_stub(data):
+    """Found by bench/fuzz.py: a 4-byte stream made salvage raise IndexError."""
+    with pytest.raises(CodecError, match="truncated"):
+        salvage_channels(data)
+
+
 def test_salvage_refuses_what_it_cannot_trust(rng, recs):
     with pytest.raises(CodecError, match="not packetised"):
         salvage_channels(_flip_middle(encode_joint(recs, rng, 64)))
