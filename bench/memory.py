@@ -4,14 +4,13 @@
 
 Each length is a synthetic random-walk recording (19,531 Hz, on the 10-bit grid, written
 to a temporary folder); each command runs in a fresh process and its peak resident memory
-(ru_maxrss of the child) is recorded, with the ratio to the shortest one. Writes
+(VmHWM of the child) is recorded, with the ratio to the shortest one. Writes
 memory.json and memory.md to --out.
 """
 from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -39,8 +38,10 @@ def _recording(path: Path, minutes: float, seed: int = 0) -> int:
 def _peak(argv: list) -> tuple[int, float]:
     """(peak RSS in bytes, seconds) of one command in a child process."""
     start = time.monotonic()
-    code = f"import resource, sys; from spikey.cli import main; r = main({argv!r}); " \
-           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(r)"
+    # VmHWM: the high-water mark of this process's own memory map (ru_maxrss would also count
+    # the parent's, copied at fork before the exec).
+    code = f"import sys; from spikey.cli import main; r = main({argv!r}); " \
+           "print(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1]); sys.exit(r)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(out.stdout.split()[-1]) * 1024, time.monotonic() - start
 
@@ -65,8 +66,7 @@ def measure(minutes: list, log=print) -> dict:
     for r in rows:
         r["encode_vs_shortest"] = r["encode_peak_bytes"] / rows[0]["encode_peak_bytes"]
         r["decode_vs_shortest"] = r["decode_peak_bytes"] / rows[0]["decode_peak_bytes"]
-    return {"rows": rows, "rate": RATE, "codec": "default model, range coder (spikey encode's default)",
-            "rss_page": resource.getpagesize()}
+    return {"rows": rows, "rate": RATE, "codec": "default model, range coder (spikey encode's default)"}
 
 
 def render_markdown(res: dict) -> str:
@@ -77,7 +77,7 @@ def render_markdown(res: dict) -> str:
         lines.append(f"| {r['minutes']} | {r['samples']:,} | {r['encode_peak_bytes'] / 2**20:.0f} MB | "
                      f"{r['encode_vs_shortest']:.2f}x | {r['encode_peak_bytes'] / r['samples']:.1f} | "
                      f"{r['decode_peak_bytes'] / 2**20:.0f} MB | {r['decode_vs_shortest']:.2f}x |")
-    lines += ["", "Written by `python bench/memory.py`; peak resident memory of a fresh process (ru_maxrss)."]
+    lines += ["", "Written by `python bench/memory.py`; peak resident memory of a fresh process (VmHWM)."]
     return "\n".join(lines) + "\n"
 
 

@@ -160,7 +160,20 @@ def _restore_samples(c: container.Channel, samples: np.ndarray) -> bytes:
 def decode_channels(data: bytes, model=None, learned=None) -> list:
     """Every channel of a stream as (name, WAV bytes). ``learned``: coder name -> the
     learned codec to decode with (default: the runtime's, of ``model``)."""
-    s = container.unpack(data)
+    return decode_unpacked(container.unpack(data), model, learned)
+
+
+def _lossless_codec(s: container.Stream, model=None, learned=None):
+    """The codec of a parsed lossless stream, its payload checked against its counts."""
+    if s.mode != container.LOSSLESS:
+        raise CodecError(f"bitstream is {container.MODES[s.mode]}; this decoder reads lossless streams")
+    limits.check_payload_size(s.codec, len(s.payload))
+    limits.check_payload_holds(s.codec, sum(c.samples for c in s.channels), len(s.payload))
+    return _codec_for(s, learned or learned_codec(model))
+
+
+def decode_unpacked(s: container.Stream, model=None, learned=None) -> list:
+    """decode_channels of a parsed stream."""
     if s.mode != container.LOSSLESS:
         raise CodecError(f"bitstream is {container.MODES[s.mode]}; this decoder reads lossless streams")
     lengths = [c.samples for c in s.channels]
@@ -169,9 +182,7 @@ def decode_channels(data: bytes, model=None, learned=None) -> list:
             raise CodecError("corrupt bitstream: escapes in a stored stream")
         decoded = stored.decode_samples(s.payload, lengths)
         return [(c.name, _restore_samples(c, x)) for c, x in zip(s.channels, decoded)]
-    limits.check_payload_size(s.codec, len(s.payload))
-    limits.check_payload_holds(s.codec, sum(lengths), len(s.payload))
-    decode = _payload_decoder(s, _codec_for(s, learned or learned_codec(model)))
+    decode = _payload_decoder(s, _lossless_codec(s, model, learned))
     resync = packets.resync_of(s.mode_params)
     if resync:
         decoded = packets.decode_payload(container.header_bytes(s), s.payload, lengths, resync, decode)
@@ -287,7 +298,15 @@ def decode_file(src, dst, model=None, salvage: bool = False) -> dict | None:
     the salvage report, also written next to ``dst`` as DST.salvage.json when damaged)."""
     refuse_same_file(src, dst)
     if not salvage:
-        write_atomic(dst, decode_stream(read_input(src), model))
+        s = container.unpack(read_input(src))
+        if (s.mode == container.LOSSLESS and s.codec != stored.CODEC_ID
+                and streaming.can_stream_decode(s, codec := _lossless_codec(s, model))):
+            streaming.decode_file(s, codec, dst, write_atomic)     # the same bytes, in bounded memory
+            return None
+        channels = decode_unpacked(s, model)
+        if len(channels) != 1:
+            raise CodecError(f"bitstream holds {len(channels)} channels (joint frames): decode it with --joint")
+        write_atomic(dst, channels[0][1])
         return None
     channels, report = salvage_channels(read_input(src), model)
     if report["joint"]:

@@ -93,7 +93,7 @@ class _Reader:
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
             raise CodecError("corrupt bitstream: a field runs past the end")
-        chunk = self.data[self.pos:self.pos + n]
+        chunk = bytes(self.data[self.pos:self.pos + n])
         self.pos += n
         return chunk
 
@@ -194,7 +194,7 @@ def _read_peers(r: _Reader, n_channels: int) -> np.ndarray:
 
 def intact(data: bytes) -> bool:
     """Whether the stream's CRC holds."""
-    return len(data) >= 20 and struct.unpack("<I", data[-4:])[0] == zlib.crc32(data[:-4])
+    return len(data) >= 20 and struct.unpack("<I", data[-4:])[0] == zlib.crc32(memoryview(data)[:-4])
 
 
 def header_bytes(s: Stream) -> bytes:
@@ -215,7 +215,7 @@ def unpack(data: bytes, salvage: bool = False) -> Stream:
         raise CodecError("truncated bitstream")
     if data[4] != CONTAINER_VERSION:
         raise CodecError(f"bitstream is container version {data[4]}; this spikey reads version {CONTAINER_VERSION}")
-    r = _Reader(data[:-4], 5)
+    r = _Reader(memoryview(data)[:-4], 5)      # a view: the stream is not copied to be parsed
     codec = r.take(1)[0]
     model_id = r.take(8)
     mode = r.take(1)[0]
@@ -233,7 +233,7 @@ def unpack(data: bytes, salvage: bool = False) -> Stream:
     limits.check_names([c.name for c in channels], joint=bool(frame))
     if salvage:
         r.varint()
-        return Stream(codec, model_id, channels, r.data[r.pos:], frame, peers, mode, mode_params)
+        return Stream(codec, model_id, channels, bytes(r.data[r.pos:]), frame, peers, mode, mode_params)
     payload = r.take(r.varint())
     if r.pos != len(r.data):
         raise CodecError("corrupt bitstream: trailing bytes")

@@ -21,7 +21,7 @@ from . import container, limits, stored
 from .errors import CodecError
 from .learned import LearnedCodec, host_codec
 from .model.host import encode_capacity
-from .recordings import RecordingError, canonical_prefix, off_grid, to_codes
+from .recordings import RecordingError, canonical_prefix, from_codes, off_grid, to_codes
 from .recordings.wav import scan_wav
 
 CHUNK = 1 << 20                  # samples read, coded and written at a time
@@ -134,3 +134,32 @@ def encode_file(src, dst, codec, write) -> None:
         del payload
         samples = (x.astype("<i2", copy=False).tobytes() for x in wav.chunks())
         write(dst, _with_crc(itertools.chain([head, container._varint(2 * wav.n)], samples)))
+
+
+def can_stream_decode(s: container.Stream, codec) -> bool:
+    """A per-file stream of one of the learned coders, not packetised."""
+    return s.frame == 0 and len(s.channels) == 1 and not s.mode_params and isinstance(codec, LearnedCodec)
+
+
+def decode_file(s: container.Stream, codec, dst, write) -> None:
+    """``spikey decode SRC DST`` of a checked stream ``s`` in bounded memory: the codes
+    decoded, turned into samples (escapes restored) and written a chunk at a time, the WAV's
+    CRC-32 checked at the end (a mismatch removes the output: ``write`` is atomic)."""
+    c = s.channels[0]
+    prefix = canonical_prefix(c.sample_rate, c.samples) if c.prefix is None else c.prefix
+
+    def parts():
+        crc, at = zlib.crc32(prefix), 0
+        yield prefix
+        for codes in host_codec(codec.model).decode_iter(codec.CODEC_ID, s.payload, c.samples):
+            x = from_codes(codes)
+            lo, hi = np.searchsorted(c.escape_positions, [at, at + len(x)])
+            x[c.escape_positions[lo:hi] - at] = c.escape_values[lo:hi]
+            raw = x.astype("<i2", copy=False).tobytes()
+            crc = zlib.crc32(raw, crc)
+            at += len(x)
+            yield raw
+        yield c.suffix
+        if zlib.crc32(c.suffix, crc) != c.wav_crc:
+            raise CodecError("decoded recording does not match the original's CRC")
+    write(dst, parts())

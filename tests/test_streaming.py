@@ -70,3 +70,30 @@ def test_streaming_missing_file_and_payload_overflow(tmp_path, monkeypatch):
     assert container.unpack(data).codec == 6 and spikey_codec.decode_stream(data) == CASES["walk"]
     with pytest.raises(CodecError):
         spikey_codec.decode_stream(data[:-1])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("coder", ["range", "rice_fixed", "huffman_prior"])
+def test_streaming_decode_is_the_in_memory_decode(tmp_path, monkeypatch, name, coder):
+    from spikey.model import host
+    monkeypatch.setattr(host, "CHUNK_CODES", 1000)
+    data = encode_recording(parse_wav(CASES[name]), LearnedCodec(None, coder))
+    (tmp_path / "in.spk").write_bytes(data)
+    spikey_codec.decode_file(tmp_path / "in.spk", tmp_path / "out.wav")
+    assert (tmp_path / "out.wav").read_bytes() == CASES[name] == spikey_codec.decode_stream(data)
+
+
+def test_streaming_decode_leaves_nothing_on_a_bad_stream(tmp_path, monkeypatch):
+    from spikey.model import host
+    monkeypatch.setattr(host, "CHUNK_CODES", 1000)
+    good = encode_recording(parse_wav(CASES["walk"]), LearnedCodec())
+    s = container.unpack(good)
+    s.channels[0].wav_crc ^= 1                                # decodes, but not to the original
+    cut = container.unpack(good)
+    cut.payload = cut.payload[: len(cut.payload) // 2]        # runs out mid-way
+    for bad, message in ((container.pack(s), "does not match the original's CRC"),
+                         (container.pack(cut), "does not decode")):
+        (tmp_path / "in.spk").write_bytes(bad)
+        with pytest.raises(CodecError, match=message):
+            spikey_codec.decode_file(tmp_path / "in.spk", tmp_path / "out.wav")
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["in.spk"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import firmware, limits, native
+from ..errors import CodecError
 from .compiled import CompiledModel
 
 # The host's own instruction set (AVX2 where it has it: the network's columns kernel,
@@ -139,6 +140,29 @@ class HostCodec:
         if st == 0 and done != n:
             raise ValueError(f"encode_stream was given {done} codes, not {n}")
         return st, out[:n_out[0]]
+
+    def decode_iter(self, coder_id: int, payload: bytes, n: int):
+        """One per-file channel of ``n`` codes decoded CHUNK_CODES at a time (a generator of
+        int16 arrays); CodecError as soon as the payload is read past its end, or at the end
+        if it was not consumed exactly."""
+        buf = np.frombuffer(payload, np.uint8) if len(payload) else np.zeros(1, np.uint8)
+        n_p = self._u32([n])[1]
+        fb = self.ffi.from_buffer
+        s = self.lib.spk_hx_dec_open(coder_id, fb("uint8_t[]", buf), len(payload), 1, n_p, 0,
+                                     fb("int32_t[]", self.edges), self.family, self.ffi.NULL, 0)
+        if s == self.ffi.NULL:
+            raise MemoryError("host codec session")
+        bad = CodecError("corrupt bitstream: the payload does not decode to the recorded sample counts")
+        try:
+            for at in range(0, n, CHUNK_CODES):
+                x = np.zeros(min(CHUNK_CODES, n - at), np.int16)
+                if self.lib.spk_hx_run(s, fb("int16_t[]", x), len(x)) != len(x) or self.lib.spk_hx_status(s):
+                    raise bad
+                yield x
+            if self.lib.spk_hx_finish(s, self.ffi.NULL):
+                raise bad
+        finally:
+            self.lib.spk_hx_close(s)
 
     def decode(self, coder_id: int, payload: bytes, lengths: list, frame: int, peers=None):
         """(status, [codes per channel]) decoded from the payload (frame and peers as for encode).
