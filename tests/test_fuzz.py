@@ -22,6 +22,24 @@ def _load():
 fuzz = _load()
 
 
+def _load_native():
+    spec = importlib.util.spec_from_file_location("bench_fuzz_native", REPO / "bench" / "fuzz_native.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+native = _load_native()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(native.compiler() is None, reason="clang is not installed (apt-get install clang; .ci/run does)")
+def test_native_decoder_fuzzes_clean_under_asan_and_ubsan(tmp_path):
+    res = native.run(15, None, tmp_path, log=lambda *a, **k: None)
+    assert res["clean"], res["tail"]
+    assert res["executions"] > 100 and res["corpus"] > res["seeds"]      # it ran, and found new paths
+
+
 def test_mutated_streams_never_crash_or_lie():
     summary = fuzz.run(600, seed=13, out=None, progress=None)
     assert summary["failures"] == []
