@@ -7,7 +7,10 @@ recordings in one stream of joint frames. ``decode_stream`` / ``decode_channels`
 and check every channel against its original's CRC.
 Files are written through a temporary name and renamed, so a failed run leaves nothing.
 Whenever the coded stream would be longer than the samples themselves, the stored
-fallback (spikey.stored) is written instead.
+fallback (spikey.stored) is written instead. With ``resync`` a stream is cut into packets
+coded afresh (spikey.packets), which ``salvage_channels`` decodes when some are damaged.
+``encode_file`` / ``decode_file`` of per-file learned streams run in bounded memory
+(spikey.streaming).
 """
 from __future__ import annotations
 
