@@ -5,7 +5,7 @@ Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstrea
     magic        4 bytes   b"SPKY"
     version      u8        CONTAINER_VERSION
     codec        u8        1 = baseline; 2..5 = the learned model with coder
-                           rice_fixed, rice_scaled, range, huffman_prior; 6 = stored
+                           rice_fixed, rice_scaled, range, huffman_prior; 7 = stored
                            (the samples verbatim, spikey.stored)
     model id     8 bytes   identity of the integer codec (model and coder semantics)
     mode         u8        0 = lossless, 1 = near-lossless, 2 = events (MODES)

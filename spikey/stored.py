@@ -14,7 +14,7 @@ import numpy as np
 
 from .errors import CodecError
 
-CODEC_ID = 6
+CODEC_ID = 7                     # 6 is the event coder (mode 2)
 NAME = "stored"
 MODEL_ID = hashlib.sha256(b"stored:pcm16le,channel-major").digest()[:8]
 

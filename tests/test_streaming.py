@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spikey import codec as spikey_codec
-from spikey import container, streaming
+from spikey import container, stored, streaming
 from spikey.codec import encode_recording, write_atomic
 from spikey.errors import CodecError
 from spikey.learned import LearnedCodec
@@ -67,7 +67,7 @@ def test_streaming_missing_file_and_payload_overflow(tmp_path, monkeypatch):
     monkeypatch.setattr(streaming, "encode_capacity", lambda coder, n, c: 100)     # the coder overflows
     streaming.encode_file(tmp_path / "in.wav", tmp_path / "s.spk", LearnedCodec(), write_atomic)
     data = (tmp_path / "s.spk").read_bytes()
-    assert container.unpack(data).codec == 6 and spikey_codec.decode_stream(data) == CASES["walk"]
+    assert container.unpack(data).codec == stored.CODEC_ID and spikey_codec.decode_stream(data) == CASES["walk"]
     with pytest.raises(CodecError):
         spikey_codec.decode_stream(data[:-1])
 
