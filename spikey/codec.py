@@ -34,10 +34,11 @@ LEARNED_CODER_IDS = {2: "rice_fixed", 3: "rice_scaled", 4: "range", 5: "huffman_
 
 
 def _channel(rec: Recording, name: str = "", escapes=None) -> container.Channel:
-    limits.check_channel_fields(len(rec.samples), rec.sample_rate, prefix="")
+    canonical = limits.canonical_rate(rec.sample_rate) and rec.is_canonical
+    limits.check_channel_fields(len(rec.samples), rec.sample_rate, canonical, prefix="")
     escapes = off_grid(rec.samples) if escapes is None else escapes
     return container.Channel(
-        samples=len(rec.samples), sample_rate=rec.sample_rate, prefix=None if rec.is_canonical else rec.prefix,
+        samples=len(rec.samples), sample_rate=rec.sample_rate, prefix=None if canonical else rec.prefix,
         suffix=rec.suffix, escape_positions=escapes, escape_values=rec.samples[escapes],
         wav_crc=zlib.crc32(rec.to_bytes()), name=name)
 

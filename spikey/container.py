@@ -154,8 +154,8 @@ def _unpack_channel(r: _Reader) -> Channel:
     except UnicodeDecodeError:
         raise CodecError("corrupt bitstream: channel name is not UTF-8") from None
     samples, rate = r.varint(), r.varint()
-    limits.check_channel_fields(samples, rate)
     kind = r.take(1)[0]
+    limits.check_channel_fields(samples, rate, canonical=kind == HEADER_CANONICAL)
     if kind == HEADER_CANONICAL:
         prefix, suffix = None, b""
     elif kind == HEADER_VERBATIM:

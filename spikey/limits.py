@@ -40,14 +40,20 @@ def check_varint(value: int) -> int:
     return value
 
 
-def check_channel_fields(samples: int, sample_rate: int, prefix: str = CORRUPT) -> None:
-    """One channel's counts, against what a WAV file can hold (``prefix``: what the
-    message starts with; the encoder passes "")."""
+def check_channel_fields(samples: int, sample_rate: int, canonical: bool = True, prefix: str = CORRUPT) -> None:
+    """One channel's counts, against what a WAV file can hold: its rate field is 32 bits,
+    and a canonical header (rebuilt from the counts) also holds twice the rate in 32 bits
+    (a verbatim header carries its own). ``prefix``: what the message starts with."""
     if samples > MAX_SAMPLES:
         raise CodecError(f"{prefix}a channel of {samples} samples (a PCM16 WAV holds at most {MAX_SAMPLES})")
-    if sample_rate > MAX_SAMPLE_RATE:
-        raise CodecError(f"{prefix}sample rate {sample_rate} Hz (at most {MAX_SAMPLE_RATE}: "
-                         "a WAV header's byte rate is twice it, in 32 bits)")
+    if sample_rate >= 2**32 or canonical and sample_rate > MAX_SAMPLE_RATE:
+        raise CodecError(f"{prefix}sample rate {sample_rate} Hz (a canonical WAV header holds at most "
+                         f"{MAX_SAMPLE_RATE}: its byte rate is twice it, in 32 bits)")
+
+
+def canonical_rate(sample_rate: int) -> bool:
+    """Whether a canonical header can hold the rate (else the encoder keeps the header verbatim)."""
+    return sample_rate <= MAX_SAMPLE_RATE
 
 
 def check_frame(frame: int, prefix: str = CORRUPT) -> int:

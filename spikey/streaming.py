@@ -94,8 +94,8 @@ def encode_file(src, dst, codec, write) -> None:
     atomically (spikey.codec.write_atomic)."""
     with _open(src) as f:
         wav = _Wav(f)
-        limits.check_channel_fields(wav.n, wav.rate, prefix="")
-        canonical = not wav.suffix and wav.prefix == canonical_prefix(wav.rate, wav.n)
+        canonical = limits.canonical_rate(wav.rate) and not wav.suffix and wav.prefix == canonical_prefix(wav.rate, wav.n)
+        limits.check_channel_fields(wav.n, wav.rate, canonical, prefix="")
         crc, positions, values = zlib.crc32(wav.prefix), [], []
 
         def codes():

@@ -162,6 +162,20 @@ def test_bad_header_fields_are_refused_with_exit_1(tmp_path, capsys, rng_codec, 
     assert not (tmp_path / "out.wav").exists()
 
 
+def test_a_rate_no_canonical_header_holds_is_kept_verbatim(tmp_path, capsys, rng_codec):
+    """A WAV whose rate field is over 2**31 (its byte rate would overflow a canonical
+    header) round-trips with its header verbatim; a canonical stream declaring it is refused."""
+    wav = bytearray(walk(300).to_bytes())
+    wav[24:28] = (2**31 + 5).to_bytes(4, "little")
+    (tmp_path / "r.wav").write_bytes(bytes(wav))
+    for coder in ("baseline", "range"):
+        args = ["--baseline"] if coder == "baseline" else []
+        assert run(capsys, "encode", *args, tmp_path / "r.wav", tmp_path / "r.spk") == (0, "")
+        assert container.unpack((tmp_path / "r.spk").read_bytes()).channels[0].prefix is not None
+        assert run(capsys, "decode", tmp_path / "r.spk", tmp_path / "back.wav") == (0, "")
+        assert (tmp_path / "back.wav").read_bytes() == bytes(wav)
+
+
 def test_oversized_frame_and_peer_varints_are_refused(tmp_path, capsys, joint_stream):
     data, _ = joint_stream
     (tmp_path / "frame.spk").write_bytes(forged(data, frame=2**32))
