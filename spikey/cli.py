@@ -1,7 +1,9 @@
 """The ``spikey`` command: codec, synthetic recordings, benchmark, training.
 
 Every failure a user can cause ends in one line on stderr and a non-zero exit status:
-1 for bad input, 2 for bad usage (argparse), 3 for an internal error.
+1 for bad input, 2 for bad usage (argparse), 3 for an internal error, 4 when
+``decode --salvage`` restored a damaged stream with losses (reported on stderr and in a
+JSON sidecar).
 ``spikey train`` runs the training program (``python -m spikey_train``, which needs torch)
 in its place: the codec itself never imports the training package.
 """
@@ -18,14 +20,17 @@ from .events import files as events_files
 from .events.params import FRAME as EVENT_FRAME
 from .learned import DEFAULT_CODER, JOINT_FRAME, LearnedCodec
 from .model.files import bundled_names
+from .packets import JOINT_RESYNC
+from .salvage_summary import salvage_summary
+from .outputs import exit_cleanly_on_signals
 from .recordings import RecordingError
 from .recordings.synth import write_dir
 
 
 def _codec(args):
     if args.mode == "events":
-        if args.model or args.coder or args.baseline:
-            raise CodecError("--mode events takes no --model, --coder or --baseline")
+        if args.model or args.coder or args.baseline or args.resync is not None:
+            raise CodecError("--mode events takes no --model, --coder, --baseline or --resync")
         return None
     if args.baseline:
         if args.model or args.coder or args.joint or args.max_error is not None:
@@ -40,20 +45,19 @@ def _encode(args) -> int:
         (events_files.encode_dir if args.joint else events_files.encode_file)(args.input, args.output, args.frame)
         return 0
     if args.joint:
-        encode_dir(args.input, args.output, codec, args.frame or JOINT_FRAME)
+        resync = args.resync if args.resync is not None else (0 if codec.max_error else JOINT_RESYNC)
+        encode_dir(args.input, args.output, codec, args.frame or JOINT_FRAME, resync)
     else:
-        encode_file(args.input, args.output, codec)
+        encode_file(args.input, args.output, codec, args.resync or 0)
     return 0
 
 
 def _decode(args) -> int:
-    if events_files.decode_path(args.input, args.output, args.joint):
+    if not args.salvage and events_files.decode_path(args.input, args.output, args.joint):
         return 0
-    if args.joint:
-        decode_dir(args.input, args.output, args.model)
-    else:
-        decode_file(args.input, args.output, args.model)
-    return 0
+    decode = decode_dir if args.joint else decode_file
+    report = decode(args.input, args.output, args.model, salvage=args.salvage)
+    return salvage_summary(report, args.output) if report else 0
 
 
 def _synth(args) -> int:
@@ -108,6 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame", type=_positive_int,
                    help=f"samples per channel per frame (default {JOINT_FRAME} for a joint lossless stream; "
                         f"--mode events: the event frame, 1 to 32, default {EVENT_FRAME})")
+    p.add_argument("--resync", type=int, metavar="SAMPLES",
+                   help="packets of this many samples per channel, each coded afresh, so that damage costs "
+                        f"only its packet's span (decode --salvage); 0: one payload (default: {JOINT_RESYNC}, "
+                        "50 ms, with a lossless --joint; 0 per file and near-lossless)")
     p.set_defaults(func=_encode)
 
     p = sub.add_parser("decode", help="restore the exact WAV file(s) from a Spikey bitstream", allow_abbrev=False)
@@ -116,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   "for the recordings or their .npz files)")
     p.add_argument("--model", help=MODEL_HELP + "; it must be the model that made the stream")
     p.add_argument("--joint", action="store_true", help="the stream holds joint frames: write every channel")
+    p.add_argument("--salvage", action="store_true",
+                   help="decode every intact packet of a damaged packetised stream, fill the lost spans, "
+                        "report them (stderr and OUTPUT.salvage.json) and exit with status 4")
     p.set_defaults(func=_decode)
 
     p = sub.add_parser("synth", help="write synthetic recordings in the challenge's format", allow_abbrev=False)
@@ -150,6 +161,7 @@ def main(argv=None) -> int:
     if argv[:1] == ["train"]:
         return _train(argv[1:])
     args = build_parser().parse_args(argv)
+    exit_cleanly_on_signals()
     try:
         return args.func(args)
     except (CodecError, RecordingError, NativeError) as e:

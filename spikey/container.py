@@ -5,7 +5,8 @@ Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstrea
     magic        4 bytes   b"SPKY"
     version      u8        CONTAINER_VERSION
     codec        u8        1 = baseline; 2..5 = the learned model with coder
-                           rice_fixed, rice_scaled, range, huffman_prior
+                           rice_fixed, rice_scaled, range, huffman_prior; 7 = stored
+                           (the samples verbatim, spikey.stored)
     model id     8 bytes   identity of the integer codec (model and coder semantics)
     mode         u8        0 = lossless, 1 = near-lossless, 2 = events (MODES)
     mode params  varint length + bytes: the mode's own parameters (empty for lossless;
@@ -28,6 +29,8 @@ Layout (all integers little-endian; ``varint`` = unsigned LEB128); docs/bitstrea
       wav crc      u32     CRC-32 of the original WAV file
     payload      varint length + bytes
     crc          u32       CRC-32 of every byte before it
+
+Every field is checked against the format's limits as it is read (spikey.limits).
 """
 from __future__ import annotations
 
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import limits
 from .errors import CodecError
 
 MAGIC = b"SPKY"
@@ -98,7 +102,7 @@ class _Reader:
     def take(self, n: int) -> bytes:
         if n < 0 or self.pos + n > len(self.data):
             raise CodecError("corrupt bitstream: a field runs past the end")
-        chunk = self.data[self.pos:self.pos + n]
+        chunk = bytes(self.data[self.pos:self.pos + n])
         self.pos += n
         return chunk
 
@@ -109,9 +113,13 @@ class _Reader:
             n |= (byte & 0x7F) << shift
             shift += 7
             if not byte & 0x80:
-                return n
-            if shift > 63:
-                raise CodecError("corrupt bitstream: oversized integer field")
+                return limits.check_varint(n)
+            if shift >= limits.MAX_VARINT_BITS:
+                raise CodecError("corrupt bitstream: an integer field over 64 bits")
+
+    def left(self) -> int:
+        """Bytes not read yet: a bound on how many fields of at least one byte can follow."""
+        return len(self.data) - self.pos
 
 
 def _pack_channel(c: Channel) -> bytes:
@@ -156,6 +164,7 @@ def _unpack_channel(r: _Reader) -> Channel:
         raise CodecError("corrupt bitstream: channel name is not UTF-8") from None
     samples, rate = r.varint(), r.varint()
     kind = r.take(1)[0]
+    limits.check_channel_fields(samples, rate, canonical=kind == HEADER_CANONICAL)
     if kind == HEADER_CANONICAL:
         prefix, suffix = None, b""
     elif kind == HEADER_VERBATIM:
@@ -164,8 +173,8 @@ def _unpack_channel(r: _Reader) -> Channel:
     else:
         raise CodecError(f"corrupt bitstream: unknown header kind {kind}")
     n_escapes = r.varint()
-    if n_escapes > samples:
-        raise CodecError("corrupt bitstream: more escapes than samples")
+    if n_escapes > samples or 3 * n_escapes > r.left():
+        raise CodecError("corrupt bitstream: more escapes than samples or bytes")
     positions, values, pos = [], [], 0
     for _ in range(n_escapes):
         pos += r.varint()
@@ -178,16 +187,44 @@ def _unpack_channel(r: _Reader) -> Channel:
                    np.array(values, dtype=np.int16), wav_crc, name)
 
 
-def unpack(data: bytes) -> Stream:
+def _read_peers(r: _Reader, n_channels: int) -> np.ndarray:
+    """The MiddleOut topology: K, then n_channels x K varints (peer index + 1), each
+    checked against the channel count before any array is made."""
+    k = r.varint()
+    if k > MAX_PEERS:
+        raise CodecError(f"corrupt bitstream: {k} peers per channel (at most {MAX_PEERS})")
+    if n_channels * k > r.left():
+        raise CodecError("corrupt bitstream: more peer slots than bytes")
+    slots = [r.varint() for _ in range(n_channels * k)]
+    if any(p > n_channels for p in slots):
+        raise CodecError("corrupt bitstream: a peer index past the last channel")
+    return np.array(slots, dtype=np.int64).reshape(n_channels, k) - 1
+
+
+def intact(data: bytes) -> bool:
+    """Whether the stream's CRC holds."""
+    return len(data) >= 20 and struct.unpack("<I", data[-4:])[0] == zlib.crc32(memoryview(data)[:-4])
+
+
+def header_bytes(s: Stream) -> bytes:
+    """Every byte of the packed stream before its payload's length."""
+    return pack(Stream(s.codec, s.model_id, s.channels, b"", s.frame, s.peers, s.mode, s.mode_params))[:-5]
+
+
+def unpack(data: bytes, salvage: bool = False) -> Stream:
+    """Parse and check a stream: integrity (CRC) first, then the version, then every
+    field against the format's limits (spikey.limits) as it is read. ``salvage``: a damaged
+    stream's header (its CRC not checked): the payload is every byte after the payload's
+    length field up to the final CRC, whatever that field says (spikey.packets checks it)."""
     if len(data) < 4 or data[:4] != MAGIC:
         raise CodecError("not a Spikey bitstream (bad magic)")
-    if len(data) < 6:
+    if not salvage and not intact(data):
+        raise CodecError("corrupt or truncated bitstream (CRC mismatch)")
+    if len(data) < 20:
         raise CodecError("truncated bitstream")
     if data[4] != CONTAINER_VERSION:
         raise CodecError(f"bitstream is container version {data[4]}; this spikey reads version {CONTAINER_VERSION}")
-    if len(data) < 20 or struct.unpack("<I", data[-4:])[0] != zlib.crc32(data[:-4]):
-        raise CodecError("corrupt or truncated bitstream (CRC mismatch)")
-    r = _Reader(data[:-4], 5)
+    r = _Reader(memoryview(data)[:-4], 5)      # a view: the stream is not copied to be parsed
     codec = r.take(1)[0]
     model_id = r.take(8)
     mode = r.take(1)[0]
@@ -197,18 +234,15 @@ def unpack(data: bytes) -> Stream:
     if n_params > MAX_MODE_PARAMS:
         raise CodecError(f"corrupt bitstream: {n_params} bytes of mode parameters (at most {MAX_MODE_PARAMS})")
     mode_params = r.take(n_params)
-    n_channels, frame = r.varint(), r.varint()
-    if n_channels > len(data):
+    n_channels, frame = r.varint(), limits.check_frame(r.varint())
+    if n_channels > r.left():
         raise CodecError("corrupt bitstream: more channels than bytes")
-    peers = None
-    if frame:
-        k = r.varint()
-        if k > MAX_PEERS:
-            raise CodecError(f"corrupt bitstream: {k} peers per channel (at most {MAX_PEERS})")
-        peers = np.array([r.varint() for _ in range(n_channels * k)], dtype=np.int64).reshape(n_channels, k) - 1
-        if peers.size and peers.max() >= n_channels:
-            raise CodecError("corrupt bitstream: a peer index past the last channel")
+    peers = _read_peers(r, n_channels) if frame else None
     channels = [_unpack_channel(r) for _ in range(n_channels)]
+    limits.check_names([c.name for c in channels], joint=bool(frame))
+    if salvage:
+        r.varint()
+        return Stream(codec, model_id, channels, bytes(r.data[r.pos:]), frame, peers, mode, mode_params)
     payload = r.take(r.varint())
     if r.pos != len(r.data):
         raise CodecError("corrupt bitstream: trailing bytes")

@@ -19,7 +19,7 @@ import numpy as np
 from . import near_lossless
 from .coders.registry import coders_for_model
 from .coders.rice_coders import residual_u
-from .errors import CodecError
+from .errors import CodecError, PayloadTooLarge
 from .model import compiled as compiled_model
 from .model.compiled import CompiledModel
 from .model.files import resolve
@@ -28,6 +28,7 @@ from .model.host import HostCodec
 DEFAULT_CODER = "range"
 JOINT_CODERS = ("range",)           # coders whose joint streams the reference also writes
 JOINT_FRAME = 64                    # samples per channel per frame in joint streams
+SPK_ERR_OVERFLOW = 1                # spikey_status.h: the encoder's output buffer is full
 
 
 @lru_cache(maxsize=8)
@@ -140,6 +141,8 @@ class LearnedCodec:
         st, payload = host_codec(self.model).encode(self.coder.id, channels, frame,
                                                     [self.param(x) for x in channels], peers=peers,
                                                     max_error=self.max_error)
+        if st == SPK_ERR_OVERFLOW:
+            raise PayloadTooLarge(f"the {self.NAME} payload would be longer than its buffer")
         if st != 0:
             raise CodecError(f"the C encoder failed with status {st}")
         return payload

@@ -3,6 +3,7 @@ import argparse
 import os
 import subprocess
 import sys
+import zlib
 
 import numpy as np
 import pytest
@@ -67,10 +68,15 @@ def test_encode_refuses_an_unwritable_output(tmp_path, wav, capsys):
     assert list((tmp_path / "taken").iterdir()) == []
 
 
+def _recrc(body: bytes) -> bytes:
+    return body + zlib.crc32(body).to_bytes(4, "little")
+
+
 @pytest.mark.parametrize("damage, message", [
     (lambda b: b[: len(b) // 2], "truncated"),
     (lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:], "CRC mismatch"),
-    (lambda b: b[:4] + b"\x07" + b[5:], "container version 7"),
+    (lambda b: b[:4] + b"\x07" + b[5:], "CRC mismatch"),
+    (lambda b: _recrc(b[:4] + b"\x07" + b[5:-4]), "container version 7"),
     (lambda b: EDGE_CASES["canonical"], "not a Spikey bitstream"),
     (lambda b: b"", "not a Spikey bitstream"),
 ])

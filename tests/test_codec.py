@@ -103,9 +103,15 @@ def test_truncated_stream_is_refused(stream):
 
 
 def test_other_version_is_refused(stream):
-    other = stream[:4] + bytes([1]) + stream[5:]
+    other = recrc(stream[:4] + bytes([1]) + stream[5:-4])
     with pytest.raises(CodecError, match="container version 1; this spikey reads version 3"):
         decode_stream(other)
+
+
+def test_integrity_is_checked_before_the_version(stream):
+    """Issue 13 #11: a flipped version bit is damage, not another version."""
+    with pytest.raises(CodecError, match="CRC mismatch"):
+        decode_stream(stream[:4] + bytes([stream[4] ^ 1]) + stream[5:])
 
 
 def test_other_model_is_refused(stream):

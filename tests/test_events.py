@@ -116,10 +116,13 @@ def test_corrupt_event_streams_are_refused():
     other = container.pack(container.Stream(s.codec, b"\0" * 8, s.channels, s.payload, 0, None, s.mode, s.mode_params))
     with pytest.raises(CodecError, match="another filter design"):
         stream.decode_events(other)
-    s.channels[0].samples = 1 << 40
-    huge = container.pack(container.Stream(s.codec, s.model_id, s.channels, s.payload, 0, None, s.mode, s.mode_params))
-    with pytest.raises(CodecError, match="more samples than the event payload can hold"):
-        stream.decode_events(huge)
+    for samples, message in [(1 << 40, "a PCM16 WAV holds at most"),          # the container's field check
+                             (1 << 30, "more samples than the event payload can hold")]:
+        s.channels[0].samples = samples
+        huge = container.pack(container.Stream(s.codec, s.model_id, s.channels, s.payload, 0, None, s.mode,
+                                               s.mode_params))
+        with pytest.raises(CodecError, match=message):
+            stream.decode_events(huge)
 
 
 def test_coder_round_trip_by_hand():

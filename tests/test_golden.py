@@ -49,6 +49,7 @@ def streams() -> dict:
             out[f"{stem}.{coder}.spk"] = encode_recording(recs[name], LearnedCodec(None, coder))
     out["joint.range.spk"] = encode_joint(recs, LearnedCodec(None, "range"), 64)
     out["joint.middleout.spk"] = encode_joint(recs, LearnedCodec(MIDDLEOUT, "range"), 64)
+    out["joint.packets.spk"] = encode_joint(recs, LearnedCodec(None, "range"), 64, resync=1000)   # issue 13
     return out
 
 
@@ -89,7 +90,8 @@ def test_golden_streams_decode_exactly(name):
     assert decode_stream((GOLDEN / name).read_bytes()) == wav
 
 
-@pytest.mark.parametrize("name,model", [("joint.range.spk", None), ("joint.middleout.spk", MIDDLEOUT)])
+@pytest.mark.parametrize("name,model", [("joint.range.spk", None), ("joint.middleout.spk", MIDDLEOUT),
+                                        ("joint.packets.spk", None)])
 def test_golden_joint_streams_decode_exactly(name, model):
     got = dict(decode_channels((GOLDEN / name).read_bytes(), model))
     assert got == {n: (GOLDEN / n).read_bytes() for n in recordings()}

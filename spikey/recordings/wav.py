@@ -86,36 +86,40 @@ def _check_fmt(body: bytes) -> int:
     return rate
 
 
-def parse_wav(data: bytes) -> Recording:
-    """Parse a PCM16 mono WAV held in memory."""
-    if len(data) == 0:
+def scan_wav(read, size: int) -> tuple[int, int, int]:
+    """(sample rate, first and end byte of the samples) of a PCM16 mono WAV of ``size``
+    bytes, reading only its chunk headers and fmt body through ``read(pos, n) -> bytes``;
+    the one set of checks behind parse_wav and the streaming reader (spikey.streaming)."""
+    if size == 0:
         raise RecordingError("empty file")
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+    head = read(0, 12)
+    if size < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
         raise RecordingError("not a WAV file (no RIFF/WAVE header)")
-    riff_end = 8 + struct.unpack_from("<I", data, 4)[0]
-    if riff_end > len(data):
-        raise RecordingError(f"truncated: RIFF header declares {riff_end} bytes, file has {len(data)}")
+    riff_end = 8 + struct.unpack_from("<I", head, 4)[0]
+    if riff_end > size:
+        raise RecordingError(f"truncated: RIFF header declares {riff_end} bytes, file has {size}")
     rate = None
     data_span = None
     pos = 12
     while pos + 8 <= riff_end:
-        cid = data[pos:pos + 4]
-        size = struct.unpack_from("<I", data, pos + 4)[0]
+        chunk = read(pos, 8)
+        cid = chunk[:4]
+        size_ = struct.unpack_from("<I", chunk, 4)[0]
         body = pos + 8
-        if body + size > riff_end:
+        if body + size_ > riff_end:
             name = cid.decode("latin-1").strip()
-            raise RecordingError(f"truncated: chunk '{name}' declares {size} bytes, {riff_end - body} remain")
+            raise RecordingError(f"truncated: chunk '{name}' declares {size_} bytes, {riff_end - body} remain")
         if cid == b"fmt ":
             if rate is not None:
                 raise RecordingError("more than one fmt chunk")
-            rate = _check_fmt(data[body:body + size])
+            rate = _check_fmt(read(body, size_))
         elif cid == b"data":
             if data_span is not None:
                 raise RecordingError("more than one data chunk")
             if rate is None:
                 raise RecordingError("data chunk before fmt chunk")
-            data_span = (body, body + size)
-        pos = body + size + (size & 1)
+            data_span = (body, body + size_)
+        pos = body + size_ + (size_ & 1)
     if rate is None:
         raise RecordingError("no fmt chunk")
     if data_span is None:
@@ -123,6 +127,12 @@ def parse_wav(data: bytes) -> Recording:
     start, end = data_span
     if (end - start) % 2:
         raise RecordingError(f"data chunk holds {end - start} bytes, not a whole number of 16-bit samples")
+    return rate, start, end
+
+
+def parse_wav(data: bytes) -> Recording:
+    """Parse a PCM16 mono WAV held in memory."""
+    rate, start, end = scan_wav(lambda pos, n: data[pos:pos + n], len(data))
     samples = np.frombuffer(data, dtype="<i2", count=(end - start) // 2, offset=start).astype(np.int16)
     return Recording(rate, samples, bytes(data[:start]), bytes(data[end:]))
 
