@@ -848,7 +848,10 @@ def part_baseline_instructions(ctx: Ctx) -> None:
 
 
 def _drop_binaries(out: Path, log) -> None:
-    """The objects and ELFs a build leaves in its folder: not committed (they are rebuilt in seconds)."""
+    """What a build leaves in its folder that is not committed: the objects and ELFs (rebuilt
+    in seconds) and the exports (codegen.export: the library, its build files, the PlatformIO
+    project and the native program, which copy the runtime's sources; every build writes them)."""
+    from codegen.export.build import EXPORTS
     gone = []
     for p in sorted(out.iterdir()):
         if p.name == "obj" and p.is_dir():
@@ -857,9 +860,12 @@ def _drop_binaries(out: Path, log) -> None:
         elif p.suffix == ".elf":
             p.unlink()
             gone.append(p.name)
-        elif p.name == "platformio" and (p / "toolchain").is_dir():     # links into this machine's /usr/bin
-            shutil.rmtree(p / "toolchain")
-            gone.append("platformio/toolchain/")
+        elif p.name in EXPORTS and p.is_dir():
+            shutil.rmtree(p)
+            gone.append(p.name + "/")
+        elif p.name in EXPORTS:
+            p.unlink()
+            gone.append(p.name)
     if gone:
         log(f"removed {', '.join(gone)} from {_rel(out)} (not committed)")
 
