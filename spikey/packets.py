@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import container
 from .errors import CodecError
 
 SYNC = b"\xa5\x5a"
@@ -123,15 +124,10 @@ def resync_of(mode_params: bytes) -> int:
     """The resync interval a lossless stream's mode parameters hold (0: not packetised)."""
     if not mode_params:
         return 0
-    n = shift = pos = 0
-    while True:
-        if pos >= len(mode_params) or shift > 28:
-            raise CodecError("corrupt bitstream: bad lossless mode parameters")
-        byte = mode_params[pos]
-        n |= (byte & 0x7F) << shift
-        pos, shift = pos + 1, shift + 7
-        if not byte & 0x80:
-            break
+    try:
+        n, pos = container.read_varint(mode_params, 0)
+    except CodecError:
+        raise CodecError("corrupt bitstream: bad lossless mode parameters") from None
     if pos != len(mode_params) or not 1 <= n <= MAX_RESYNC:
         raise CodecError("corrupt bitstream: bad lossless mode parameters")
     return n
@@ -141,12 +137,7 @@ def mode_params(resync: int) -> bytes:
     """The lossless mode parameters of a stream packetised every ``resync`` samples."""
     if not 1 <= resync <= MAX_RESYNC:
         raise CodecError(f"--resync must be 1 .. {MAX_RESYNC} samples, not {resync}")
-    out = bytearray()
-    while True:
-        byte, resync = resync & 0x7F, resync >> 7
-        out.append(byte | (0x80 if resync else 0))
-        if not resync:
-            return bytes(out)
+    return container.varint(resync)
 
 
 def encode_payload(header: bytes, codes: list, resync: int, code_slices) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
+from ..container import varint as _varint
 from ..errors import CodecError
 from ..fixed import rdiv, round_real
 
@@ -20,15 +21,6 @@ LAYOUT = 1
 MAD_TO_SIGMA = 0.6745            # median |y| of Gaussian noise, in sigma
 DEFAULT_THRESHOLD_SIGMA = 4.5
 FRAME = 16                       # samples per frame: 0.82 ms at 19,531 Hz (a crossing waits at most 15)
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 
 @dataclass(frozen=True)
