@@ -354,8 +354,9 @@ def _write_report(dst, report: dict) -> None:
         write_atomic(Path(str(dst).rstrip("/") + ".salvage.json"), (json.dumps(report, indent=1) + "\n").encode())
 
 
-def encode_dir(src_dir, dst, codec, frame: int, resync: int = 0) -> int:
-    """Every *.wav of a folder as one joint stream; returns the number of channels."""
+def wav_inputs(src_dir, dst) -> list[Path]:
+    """The *.wav files of a folder a joint stream codes, in name order; refused when there
+    are none or when ``dst`` is one of them."""
     src_dir = Path(src_dir)
     if not src_dir.is_dir():
         raise CodecError(f"no such directory: {src_dir}")
@@ -364,6 +365,12 @@ def encode_dir(src_dir, dst, codec, frame: int, resync: int = 0) -> int:
         raise CodecError(f"no .wav files in {src_dir}")
     for f in files:
         refuse_same_file(f, dst)
+    return files
+
+
+def encode_dir(src_dir, dst, codec, frame: int, resync: int = 0) -> int:
+    """Every *.wav of a folder as one joint stream; returns the number of channels."""
+    files = wav_inputs(src_dir, dst)
     write_atomic(dst, encode_joint({f.name: read_wav(f) for f in files}, codec, frame, resync))
     return len(files)
 

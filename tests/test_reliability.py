@@ -286,6 +286,18 @@ def test_encode_refuses_to_overwrite_its_input(tmp_path, capsys, link):
     assert wav.read_bytes() == original
 
 
+@pytest.mark.parametrize("joint", [False, True], ids=["per file", "joint"])
+def test_event_encode_refuses_to_overwrite_its_input(tmp_path, capsys, joint):
+    wav = tmp_path / "x.wav"
+    original = walk(400).to_bytes()
+    wav.write_bytes(original)
+    if joint:
+        refused(capsys, "is the input", "encode", "--mode", "events", "--joint", tmp_path, wav)
+    else:
+        refused(capsys, "is the input", "encode", "--mode", "events", wav, wav)
+    assert wav.read_bytes() == original
+
+
 # --- 8. long recordings: the host codec's sizes stay within uint32 -------------------------------
 
 def test_encode_capacity_fits_uint32_to_the_format_limit():

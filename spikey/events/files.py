@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import container
-from ..codec import read_input, write_atomic
+from ..codec import read_input, wav_inputs, write_atomic
 from ..errors import CodecError
+from ..outputs import refuse_same_file
 from ..recordings import read_wav
 from .params import EventParams
 from .stream import decode_events, encode_recordings, npz_bytes
@@ -36,17 +37,13 @@ def _params(rate: int, frame: int | None) -> EventParams:
 
 
 def encode_file(src, dst, frame: int | None = None) -> None:
+    refuse_same_file(src, dst)
     rec = read_wav(src)
     write_atomic(dst, encode_recordings({Path(src).name: rec}, joint=False, p=_params(rec.sample_rate, frame)))
 
 
 def encode_dir(src_dir, dst, frame: int | None = None) -> int:
-    src_dir = Path(src_dir)
-    if not src_dir.is_dir():
-        raise CodecError(f"no such directory: {src_dir}")
-    files = sorted(src_dir.glob("*.wav"))
-    if not files:
-        raise CodecError(f"no .wav files in {src_dir}")
+    files = wav_inputs(src_dir, dst)
     recs = {f.name: read_wav(f) for f in files}
     write_atomic(dst, encode_recordings(recs, joint=True, p=_params(next(iter(recs.values())).sample_rate, frame)))
     return len(files)
