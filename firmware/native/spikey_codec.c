@@ -6,8 +6,12 @@
  * Linked by `codegen build --target host` (codegen/host/program.py) from the build's C
  * API (spikey.h), the generated model and the runtime. The pipeline of spikey/codec.py:
  * samples -> 10-bit codes ((v + 32768) >> 6), samples off the ADC grid escaped, the codes
- * coded by spikey.h, all wrapped in a version-3 container (spk_container.h). Decoding
- * checks the container, the model identity, the payload and the original file's CRC-32.
+ * coded by spikey.h, all wrapped in a version-3 container (spk_container.h); whenever
+ * that stream would be longer than the samples themselves, the stored fallback (codec 7,
+ * spikey/stored.py) is written instead, as spikey.codec._shorter chooses it. Decoding
+ * checks the container, the payload's bounds, the model identity and the original file's
+ * CRC-32, in spikey.codec's order and with its messages; streams it does not decode (other
+ * coders and modes, packets, joint frames) are refused by name, pointing at spikey decode.
  * Bad input ends in one line on stderr and exit status 1, and leaves no output file:
  * the output is written to a temporary name in its folder and renamed.
  */
