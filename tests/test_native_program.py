@@ -1,6 +1,7 @@
 """The native codec program of a host build (spikey-codec, codegen/host/program.py): the
 bytes of `spikey encode`, every WAV edge case restored exactly, bad input refused as the
 Python CLI refuses it (one line, exit 1, no output), and the eval.sh loop on real files."""
+import re
 import struct
 import subprocess
 import zlib
@@ -13,6 +14,7 @@ from wavs import chunk, riff
 from codegen.build import build
 from spikey import baseline
 from spikey.codec import decode_stream, encode_recording
+from spikey.container import unpack
 from spikey.errors import CodecError
 from spikey.learned import LearnedCodec
 from spikey.recordings import RecordingError, from_codes, from_samples, parse_wav
@@ -115,17 +117,32 @@ def test_bad_streams_are_refused_as_python_refuses_them(program, tmp_path, name)
     assert_refused(run(program, "decode", tmp_path / "c.spk", tmp_path / "out.wav"), message, tmp_path, ["c.spk"])
 
 
-def test_a_sample_count_the_payload_cannot_hold_is_refused_before_allocating(program, tmp_path):
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n >> 7 else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+@pytest.mark.parametrize("samples", [2**40, 2**30])
+def test_a_sample_count_the_payload_cannot_hold_is_refused_before_allocating(program, tmp_path, samples):
     """The channel's sample count (offset 19: after magic, version, codec, model id, mode, the
-    empty mode parameters, channel count, frame and the empty name) set to 2^40, CRC fixed."""
+    empty mode parameters, channel count, frame and the empty name) set past what a WAV holds
+    (2^40), or past what the payload holds (2^30: 1419 range codes a byte), CRC fixed."""
     stream = python_stream(_walk())
+    n_payload = len(unpack(stream).payload)
     old_len = 1
     while stream[19 + old_len - 1] & 0x80:
         old_len += 1
-    big = bytes([0x80] * 5 + [0x20])     # varint of 2^40
-    (tmp_path / "c.spk").write_bytes(_recrc(stream[:19] + big + stream[19 + old_len:]))
-    assert_refused(run(program, "decode", tmp_path / "c.spk", tmp_path / "out.wav"),
-                   "corrupt bitstream: the payload does not decode to the recorded sample counts", tmp_path, ["c.spk"])
+    (tmp_path / "c.spk").write_bytes(_recrc(stream[:19] + _varint(samples) + stream[19 + old_len:]))
+    message = {2**40: "corrupt bitstream: a channel of 1099511627776 samples (a PCM16 WAV holds at most 2147483629)",
+               2**30: f"corrupt bitstream: 1073741824 samples declared, but a {n_payload}-byte payload holds at "
+                      f"most {1419 * n_payload}"}[samples]
+    with pytest.raises(CodecError, match=re.escape(message)):
+        decode_stream((tmp_path / "c.spk").read_bytes())
+    assert_refused(run(program, "decode", tmp_path / "c.spk", tmp_path / "out.wav"), message, tmp_path, ["c.spk"])
 
 
 def test_another_model_and_other_codecs_are_refused(program, tmp_path):
@@ -275,3 +292,64 @@ def test_the_program_is_clean_under_asan_and_ubsan(program, tmp_path):
                     r.stderr[-2000:]
     finally:
         san.unlink()
+
+
+def test_a_packetised_stream_is_sent_to_spikey_decode(program, tmp_path):
+    (tmp_path / "p.spk").write_bytes(encode_recording(parse_wav(_walk()), LearnedCodec(), resync=500))
+    assert_refused(run(program, "decode", tmp_path / "p.spk", tmp_path / "out.wav"),
+                   "bitstream is packetised (--resync 500); spikey-codec decodes unpacketised streams: use spikey "
+                   "decode", tmp_path, ["p.spk"])
+
+
+def _stored_stream() -> bytes:
+    stream = python_stream(EDGE_CASES["canonical"])
+    assert stream[5] == 7                   # a tiny recording: storing it is shorter than coding it
+    return stream
+
+
+STORED_DAMAGE = {
+    "a sample short": lambda s: _recrc(s[:-6] + s[-4:]),
+    "an escape": lambda s: unpack_and_repack(s, escapes=True),
+    "a flipped sample": lambda s: _recrc(s[:-5] + bytes([s[-5] ^ 4]) + s[-4:]),
+    "bad lossless mode parameters": lambda s: unpack_and_repack(s, mode_params=b"\x80"),
+}
+
+
+def unpack_and_repack(stream: bytes, escapes=False, mode_params=None) -> bytes:
+    from spikey.container import pack
+    s = unpack(stream)
+    if escapes:
+        s.channels[0].escape_positions, s.channels[0].escape_values = np.array([1]), np.array([5], np.int16)
+    if mode_params is not None:
+        s.mode_params = mode_params
+    return pack(s)
+
+
+@pytest.mark.parametrize("name", sorted(STORED_DAMAGE))
+def test_stored_streams_are_checked_as_spikey_decode_checks_them(program, tmp_path, name):
+    stream = STORED_DAMAGE[name](_stored_stream())
+    (tmp_path / "s.spk").write_bytes(stream)
+    r = run(program, "decode", tmp_path / "s.spk", tmp_path / "out.wav")
+    try:
+        want = decode_stream(stream)
+    except CodecError as e:
+        assert_refused(r, str(e), tmp_path, ["s.spk"])
+        return
+    assert (r.returncode, (tmp_path / "out.wav").read_bytes()) == (0, want)
+
+
+@pytest.mark.parametrize("names", [["a.wav", "a.wav"], ["a.wav", ""], ["..", "b"], ["it's\n.wav", "b"],
+                                   ['say "hi"', "x/y"]])
+def test_joint_channel_names_are_refused_as_spikey_decode_refuses_them(program, tmp_path, names):
+    from spikey.codec import encode_joint
+    from spikey.container import pack
+    recs = {f"ch{i}.wav": parse_wav(_walk(300, seed=i)) for i in range(2)}
+    s = unpack(encode_joint(recs, LearnedCodec(), 64))
+    for c, name in zip(s.channels, names):
+        c.name = name
+    stream = pack(s)
+    with pytest.raises(CodecError) as e:
+        decode_stream(stream)
+    (tmp_path / "j.spk").write_bytes(stream)
+    assert_refused(run(program, "decode", tmp_path / "j.spk", tmp_path / "out.wav"), str(e.value), tmp_path,
+                   ["j.spk"])

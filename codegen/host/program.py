@@ -2,8 +2,8 @@
 the host cc from a build's library (include/: spikey.h and the runtime's headers; lib/:
 the C API and the runtime), the model's generated C with the host's kernel (the runtime's
 own, codegen.compile) in place of the build's src/, and the program's sources (firmware manifest ``native.program``: WAV parsing, the container,
-main). No Python at run time; the same bytes as ``spikey encode`` with the range coder
-(tests/test_native_program.py checks it).
+main). No Python at run time; the same bytes as ``spikey encode`` with the range coder,
+the stored fallback (codec 7) included (tests/test_native_program.py checks it).
 """
 from __future__ import annotations
 

@@ -70,6 +70,11 @@ uint32_t spk_crc32(uint32_t crc, const uint8_t *data, size_t n)
     return ~crc;
 }
 
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} spk_name_t;
+
 /* --- reading: the reference's _Reader ------------------------------------------------------ */
 
 typedef struct {
@@ -92,6 +97,8 @@ static const uint8_t *spk_take(spk_reader_t *r, uint64_t n)
     return p;
 }
 
+/* An unsigned LEB128 field of at most 64 bits (limits.check_varint): its tenth byte may
+ * only hold bit 63 and must end the field. */
 static uint64_t spk_varint(spk_reader_t *r)
 {
     uint64_t v = 0u;
@@ -100,16 +107,25 @@ static uint64_t spk_varint(spk_reader_t *r)
         const uint8_t *b = spk_take(r, 1u);
         if (!b)
             return 0u;
-        if (shift < 64u)
-            v |= (uint64_t)(*b & 0x7Fu) << shift;
+        if (shift == 63u && (*b & 0x7Eu)) {
+            r->err = "corrupt bitstream: an integer field over 64 bits";
+            return 0u;
+        }
+        v |= (uint64_t)(*b & 0x7Fu) << shift;
         shift += 7u;
         if (!(*b & 0x80u))
             return v;
-        if (shift > 63u) {
-            r->err = "corrupt bitstream: oversized integer field";
+        if (shift >= 64u) {
+            r->err = "corrupt bitstream: an integer field over 64 bits";
             return 0u;
         }
     }
+}
+
+/* Bytes not read yet: a bound on how many fields of at least one byte can follow. */
+static size_t spk_left(const spk_reader_t *r)
+{
+    return r->n - r->pos;
 }
 
 static uint32_t spk_le32(const uint8_t *p)
@@ -156,14 +172,34 @@ static int spk_utf8_ok(const uint8_t *s, size_t n)
     return 1;
 }
 
+/* One channel's counts against what a WAV file can hold (limits.check_channel_fields): at
+ * most SPK_MAX_SAMPLES samples; a rate under 2^32, and at most SPK_MAX_SAMPLE_RATE in a
+ * canonical header (its byte rate, twice the rate, is 32 bits). 0, or -1 with why set. */
+static int spk_check_channel_fields(uint64_t samples, uint64_t rate, int canonical, char *why, size_t cap)
+{
+    if (samples > SPK_MAX_SAMPLES) {
+        snprintf(why, cap, "corrupt bitstream: a channel of %llu samples (a PCM16 WAV holds at most %u)",
+                 (unsigned long long)samples, SPK_MAX_SAMPLES);
+        return -1;
+    }
+    if (rate > 0xFFFFFFFFu || (canonical && rate > SPK_MAX_SAMPLE_RATE)) {
+        snprintf(why, cap, "corrupt bitstream: sample rate %llu Hz (a canonical WAV header holds at most %u: its "
+                 "byte rate is twice it, in 32 bits)", (unsigned long long)rate, SPK_MAX_SAMPLE_RATE);
+        return -1;
+    }
+    return 0;
+}
+
 /* One channel (the reference's _unpack_channel); 0 or -1 with r->err or why set. */
 static int spk_channel(spk_reader_t *r, spk_chan_t *c, char *why, size_t cap)
 {
-    uint64_t n_name = spk_varint(r), e, pos = 0u;
-    const uint8_t *name = spk_take(r, n_name), *kind;
+    uint64_t e, pos = 0u;
+    const uint8_t *kind;
+    c->n_name = (size_t)spk_varint(r);
+    c->name = spk_take(r, c->n_name);
     if (r->err)
         return -1;
-    if (!spk_utf8_ok(name, (size_t)n_name)) {
+    if (!spk_utf8_ok(c->name, c->n_name)) {
         r->err = "corrupt bitstream: channel name is not UTF-8";
         return -1;
     }
@@ -171,6 +207,8 @@ static int spk_channel(spk_reader_t *r, spk_chan_t *c, char *why, size_t cap)
     c->sample_rate = spk_varint(r);
     kind = spk_take(r, 1u);
     if (r->err)
+        return -1;
+    if (spk_check_channel_fields(c->samples, c->sample_rate, *kind == 0u, why, cap) != 0)
         return -1;
     c->canonical = (*kind == 0u);
     c->n_prefix = c->n_suffix = 0u;
@@ -187,13 +225,14 @@ static int spk_channel(spk_reader_t *r, spk_chan_t *c, char *why, size_t cap)
     c->n_escapes = spk_varint(r);
     if (r->err)
         return -1;
-    if (c->n_escapes > c->samples) {
-        r->err = "corrupt bitstream: more escapes than samples";
+    if (c->n_escapes > c->samples || c->n_escapes > spk_left(r) / 3u) {
+        r->err = "corrupt bitstream: more escapes than samples or bytes";
         return -1;
     }
     c->escapes = r->data + r->pos;
     for (e = 0u; e < c->n_escapes && !r->err; e++) {
-        pos += spk_varint(r);
+        const uint64_t d = spk_varint(r);
+        pos = (pos + d < pos) ? UINT64_MAX : pos + d;   /* saturated: past every count */
         spk_take(r, 2u);
     }
     if (r->err)
@@ -207,6 +246,84 @@ static int spk_channel(spk_reader_t *r, spk_chan_t *c, char *why, size_t cap)
         if (!crc)
             return -1;
         c->wav_crc = spk_le32(crc);
+    }
+    return 0;
+}
+
+/* A name as Python's repr() writes it: in single quotes (double quotes if it holds a ' and
+ * no "), \\, the quote, \t \n \r and the other ASCII controls escaped; other bytes as they are
+ * (their UTF-8, as Python prints a printable character). */
+static void spk_repr(const uint8_t *s, size_t n, char *out, size_t cap)
+{
+    const char q = (memchr(s, '\'', n) && !memchr(s, '"', n)) ? '"' : '\'';
+    size_t i, k = 0u;
+    if (cap < 8u)
+        return;
+    out[k++] = q;
+    for (i = 0u; i < n && k + 6u < cap; i++) {
+        const uint8_t c = s[i];
+        if (c == '\\' || c == (uint8_t)q) {
+            out[k++] = '\\';
+            out[k++] = (char)c;
+        } else if (c == '\t' || c == '\n' || c == '\r') {
+            out[k++] = '\\';
+            out[k++] = c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+        } else if (c < 0x20u || c == 0x7Fu) {
+            k += (size_t)snprintf(out + k, cap - k, "\\x%02x", (unsigned)c);
+        } else {
+            out[k++] = (char)c;
+        }
+    }
+    out[k++] = q;
+    out[k] = '\0';
+}
+
+/* Why a name cannot be a channel's file name (limits.name_problem), or NULL if it can. */
+static const char *spk_name_problem(const uint8_t *s, size_t n)
+{
+    size_t i;
+    if (n == 0u)
+        return "empty";
+    if ((n == 1u && s[0] == '.') || (n == 2u && s[0] == '.' && s[1] == '.'))
+        return "a directory reference";
+    for (i = 0u; i < n; i++) {
+        if (s[i] == '/' || s[i] == '\\' || s[i] < 32u || s[i] == 127u)
+            return "a path separator or control character";
+    }
+    if (n > SPK_MAX_NAME_BYTES)
+        return "longer than 255 bytes";
+    return NULL;
+}
+
+/* The channel names (limits.check_names): none in a per-file stream; in a joint stream each
+ * a safe file name, no two alike (the first failing name, in channel order, is named).
+ * 0, or -1 with why set. */
+static int spk_check_names(const spk_name_t *names, uint64_t n, int joint, char *why, size_t cap)
+{
+    char shown[SPK_MAX_NAME_BYTES * 4u + 8u];
+    uint64_t i, j;
+    for (i = 0u; i < n; i++) {
+        const char *problem;
+        if (!joint) {
+            if (names[i].n) {
+                snprintf(why, cap, "corrupt bitstream: a per-file stream's channel has a name");
+                return -1;
+            }
+            continue;
+        }
+        problem = spk_name_problem(names[i].p, names[i].n);
+        for (j = 0u; !problem && j < i; j++) {
+            if (names[j].n == names[i].n && memcmp(names[j].p, names[i].p, names[i].n) == 0)
+                problem = "";
+        }
+        if (problem) {
+            spk_repr(names[i].p, names[i].n, shown, sizeof shown);
+            if (problem[0])
+                snprintf(why, cap, "corrupt bitstream: channel name %s is %s", shown, problem);
+            else
+                snprintf(why, cap, "corrupt bitstream: two channels named %s", shown);
+            return -1;
+        }
     }
     return 0;
 }
@@ -226,17 +343,15 @@ void spk_container_escape(const uint8_t **p, uint64_t *pos, int16_t *value)
     *p = q + 2;
 }
 
-int spk_container_unpack(const uint8_t *data, size_t n, spk_stream_t *s, char *why, size_t cap)
+/* Integrity first (container.unpack): the magic, the CRC, then the version. */
+static int spk_check_integrity(const uint8_t *data, size_t n, char *why, size_t cap)
 {
-    spk_reader_t r;
-    const uint8_t *p;
-    uint64_t n_params, k, i, peer;
     if (n < 4u || memcmp(data, "SPKY", 4) != 0) {
         snprintf(why, cap, "not a Spikey bitstream (bad magic)");
         return -1;
     }
-    if (n < 6u) {
-        snprintf(why, cap, "truncated bitstream");
+    if (n < 20u || spk_le32(data + n - 4u) != spk_crc32(0u, data, n - 4u)) {
+        snprintf(why, cap, "corrupt or truncated bitstream (CRC mismatch)");
         return -1;
     }
     if (data[4] != SPK_CONTAINER_VERSION) {
@@ -244,10 +359,46 @@ int spk_container_unpack(const uint8_t *data, size_t n, spk_stream_t *s, char *w
                  SPK_CONTAINER_VERSION);
         return -1;
     }
-    if (n < 20u || spk_le32(data + n - 4u) != spk_crc32(0u, data, n - 4u)) {
-        snprintf(why, cap, "corrupt or truncated bitstream (CRC mismatch)");
+    return 0;
+}
+
+/* The MiddleOut topology (container._read_peers): K <= SPK_MAX_PEERS, no more slots than
+ * bytes, then every slot read before any is checked against the channel count. */
+static int spk_peers(spk_reader_t *r, uint64_t n_channels, char *why, size_t cap)
+{
+    uint64_t k = spk_varint(r), i, worst = 0u;
+    if (r->err)
+        return -1;
+    if (k > SPK_MAX_PEERS) {
+        snprintf(why, cap, "corrupt bitstream: %llu peers per channel (at most %u)", (unsigned long long)k,
+                 SPK_MAX_PEERS);
         return -1;
     }
+    if (n_channels * k > spk_left(r)) {     /* n_channels <= bytes left, k <= 64: no overflow */
+        snprintf(why, cap, "corrupt bitstream: more peer slots than bytes");
+        return -1;
+    }
+    for (i = 0u; i < n_channels * k && !r->err; i++) {
+        const uint64_t peer = spk_varint(r);
+        worst = peer > worst ? peer : worst;
+    }
+    if (r->err)
+        return -1;
+    if (worst > n_channels) {
+        snprintf(why, cap, "corrupt bitstream: a peer index past the last channel");
+        return -1;
+    }
+    return 0;
+}
+
+int spk_container_unpack(const uint8_t *data, size_t n, spk_stream_t *s, char *why, size_t cap)
+{
+    spk_reader_t r;
+    spk_name_t *names = NULL;
+    uint64_t n_params, i;
+    int rc = -1;
+    if (spk_check_integrity(data, n, why, cap) != 0)
+        return -1;
     why[0] = '\0';
     r.data = data;
     r.n = n - 4u;
@@ -266,57 +417,60 @@ int spk_container_unpack(const uint8_t *data, size_t n, spk_stream_t *s, char *w
                  (unsigned long long)n_params, SPK_MAX_MODE_PARAMS);
         return -1;
     }
-    spk_take(&r, n_params);
+    s->mode_params = spk_take(&r, n_params);
+    s->n_mode_params = (size_t)n_params;
     s->n_channels = spk_varint(&r);
     s->frame = spk_varint(&r);
-    if (!r.err && s->n_channels > n) {
+    if (!r.err && s->frame > SPK_MAX_FRAME) {
+        snprintf(why, cap, "corrupt bitstream: a frame of %llu samples (at most %u)", (unsigned long long)s->frame,
+                 SPK_MAX_FRAME);
+        return -1;
+    }
+    if (!r.err && s->n_channels > spk_left(&r)) {
         snprintf(why, cap, "corrupt bitstream: more channels than bytes");
         return -1;
     }
-    if (!r.err && s->frame) {
-        k = spk_varint(&r);
-        if (!r.err && k > SPK_MAX_PEERS) {
-            snprintf(why, cap, "corrupt bitstream: %llu peers per channel (at most %u)", (unsigned long long)k,
-                     SPK_MAX_PEERS);
+    if (!r.err && s->frame && spk_peers(&r, s->n_channels, why, cap) != 0 && why[0])
+        return -1;
+    if (!r.err) {
+        names = (spk_name_t *)malloc((size_t)(s->n_channels ? s->n_channels : 1u) * sizeof *names);
+        if (!names) {
+            snprintf(why, cap, "out of memory for %llu channels", (unsigned long long)s->n_channels);
             return -1;
         }
-        for (i = 0u; i < s->n_channels * k && !r.err; i++) {
-            peer = spk_varint(&r);
-            if (!r.err && peer > s->n_channels) {
-                /* the reference reads every peer first; a later field running out wins there */
-                uint64_t j;
-                for (j = i + 1u; j < s->n_channels * k && !r.err; j++)
-                    spk_varint(&r);
-                if (!r.err) {
-                    snprintf(why, cap, "corrupt bitstream: a peer index past the last channel");
-                    return -1;
-                }
-            }
-        }
     }
+    s->total_samples = 0u;
+    s->any_escapes = 0;
     for (i = 0u; i < s->n_channels && !r.err; i++) {
         spk_chan_t c;
-        if (spk_channel(&r, &c, why, cap) != 0) {
-            if (why[0])
-                return -1;
+        if (spk_channel(&r, &c, why, cap) != 0)
             break;
-        }
         if (i == 0u)
             s->first = c;
+        names[i].p = c.name;
+        names[i].n = c.n_name;
+        s->total_samples += c.samples;
+        s->any_escapes |= c.n_escapes != 0u;
     }
+    if (why[0])
+        goto done;
+    if (!r.err && spk_check_names(names, s->n_channels, s->frame != 0u, why, cap) != 0)
+        goto done;
     {
         uint64_t len = spk_varint(&r);
-        p = spk_take(&r, len);
-        s->payload = p;
+        s->payload = spk_take(&r, len);
         s->n_payload = (size_t)len;
     }
     if (r.err) {
         snprintf(why, cap, "%s", r.err);
-        return -1;
+        goto done;
     }
     if (r.pos != r.n) {
         snprintf(why, cap, "corrupt bitstream: trailing bytes");
-        return -1;
+        goto done;
     }
-    return 0;
+    rc = 0;
+done:
+    free(names);
+    return rc;
 }

@@ -14,6 +14,11 @@
 
 #define SPK_CONTAINER_VERSION 3u
 #define SPK_CONTAINER_LOSSLESS 0u
+/* The format's limits (spikey/limits.py). */
+#define SPK_MAX_SAMPLES     2147483629u      /* (2^32 - 1 - 36) / 2: a PCM16 WAV's RIFF size field */
+#define SPK_MAX_SAMPLE_RATE 2147483647u      /* (2^32 - 1) / 2: a canonical header's byte rate */
+#define SPK_MAX_FRAME       4294967295u
+#define SPK_MAX_NAME_BYTES  255u
 
 /* A growing byte buffer (host only: the program's output). */
 typedef struct {
@@ -31,6 +36,8 @@ uint32_t spk_crc32(uint32_t crc, const uint8_t *data, size_t n);
 
 /* One channel of a stream (pointers into the stream's bytes). */
 typedef struct {
+    const uint8_t *name;               /* UTF-8, n_name bytes (empty in a per-file stream) */
+    size_t n_name;
     uint64_t samples, sample_rate;
     int canonical;                     /* header kind 0: rebuilt from the counts */
     const uint8_t *prefix, *suffix;    /* verbatim only */
@@ -44,7 +51,11 @@ typedef struct {
     uint32_t codec, mode;
     uint8_t model_id[8];
     uint64_t n_channels, frame;
+    const uint8_t *mode_params;        /* the mode's parameters (n_mode_params bytes) */
+    size_t n_mode_params;
     spk_chan_t first;                  /* channel 0 (the only one of a per-file stream) */
+    uint64_t total_samples;            /* every channel's samples */
+    int any_escapes;                   /* some channel has escapes */
     const uint8_t *payload;
     size_t n_payload;
 } spk_stream_t;
