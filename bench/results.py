@@ -906,6 +906,8 @@ def part_near_lossless_builds(ctx: Ctx) -> None:
         ctx.log(f"near_lossless_builds: codegen build --target cortex-m4 --max-error {d} --out {out} --data {ctx.data}")
         build("cortex-m4", None, out_dir=out, data_dir=ctx.data, max_error=d, log=lambda s: ctx.log(s))
         _drop_binaries(out, ctx.log)
+        shutil.rmtree(out / "src")      # the same generated C as build-report's src/ (D is set at run time)
+        ctx.log(f"removed src/ from {_rel(out)} (build-report's src/ is the same C)")
 
 
 def part_baseline_report(ctx: Ctx) -> None:
