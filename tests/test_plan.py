@@ -190,4 +190,7 @@ def test_an_event_build_is_judged_both_ways(profs, tmp_path):
     assert plan["best"] == {"name": "events-f16", "way": "datapath"}
     assert evaluate(entries, *profs, event_fidelity(tmp_path / "absent.json"))["rows"][0]["fidelity"] == \
         "what the build knows"
-    assert "| events-f16 | events | 16 | spike F1 0.99" in render_markdown(plan)
+    md = render_markdown(plan)
+    assert "| events-f16 | events | 16 | spike F1 0.99" in md
+    assert "- radio_bitrate_mbps (as for events-f16, every events row alike): derived: (channels x channel_bits" in md
+    assert "- compression_ratio (as for events-f16, every events row alike): derived: 16 / bits_per_sample" in md

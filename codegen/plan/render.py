@@ -87,11 +87,14 @@ def render_markdown(plan: dict) -> str:
              "", "## Sources", ""]
     for k, b in B.items():
         lines.append(f"- budget {k}: {b['source']}")
-    first = next((r for r in plan["rows"] if r.get("figures")), None)
-    if first:
+    firsts = {}                     # the first measured row of each mode: its rows share their sources
+    for r in plan["rows"]:
+        if r.get("figures"):
+            firsts.setdefault(r["mode"], r)
+    for mode, first in firsts.items():
         for k, f in first["figures"].items():
             if f.get("source"):
-                lines.append(f"- {k} (as for {first['name']}, every row alike): {f['source']}")
+                lines.append(f"- {k} (as for {first['name']}, every {mode} row alike): {f['source']}")
     return "\n".join(lines) + "\n"
 
 
