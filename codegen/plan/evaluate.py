@@ -72,7 +72,8 @@ def row(entry: dict, core, radio, budget, measured_fidelity: dict | None = None)
     b = entry.get("build") or {}
     r = {"name": entry["name"], "dir": entry["dir"], "model": b.get("model", "events" if b.get("mode") == "events"
                                                                         else "?"),
-         "mode": b.get("mode", "lossless"), "frame": b.get("frame"), "fidelity": fidelity(b, measured_fidelity),
+         "mode": b.get("mode", "lossless"), "max_error": b.get("max_error") or 0, "frame": b.get("frame"),
+         "fidelity": fidelity(b, measured_fidelity),
          "missing": entry.get("missing")}
     m = entry.get("measurements")
     if m is None or m.get("schema") not in REPORTS:

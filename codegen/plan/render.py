@@ -106,7 +106,7 @@ def render_png(plan: dict, path) -> None:
     fig, ax = plt.subplots(figsize=(9, 5.5))
     B = plan["budget"]
     marks = {"cpu": "s", "datapath": "o"}
-    groups: dict = {}                          # (model, mode, way) -> [(x, y, frame, fits)]: one label each
+    groups: dict = {}                          # (model, mode, D, way) -> [(x, y, frame)]: one label each
     for way in WAYS:
         for r in plan["rows"]:
             F = r.get("figures")
@@ -119,11 +119,12 @@ def render_png(plan: dict, path) -> None:
             rng = F[f"power_{way}_mw"].get("range")
             if rng and None not in rng:
                 ax.plot(rng, [y, y], color="grey", lw=0.8)
-            groups.setdefault((r["model"], r["mode"], way), []).append((x, y, r["frame"]))
-    for i, ((model, mode, way), pts) in enumerate(sorted(groups.items())):
+            groups.setdefault((r["model"], r["mode"], r.get("max_error") or 0, way), []).append((x, y, r["frame"]))
+    for i, ((model, mode, dmax, way), pts) in enumerate(sorted(groups.items())):
         x, y = min(p[0] for p in pts), pts[0][1]
         frames = ",".join(str(p[2]) for p in sorted(pts, key=lambda p: p[2]))
-        ax.annotate(f"{model} {mode}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 12 + 14 * i),
+        what = f"{model} {mode}" + (f" D={dmax}" if dmax else "") if model != mode else mode
+        ax.annotate(f"{what}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 12 + 14 * i),
                     textcoords="offset points", ha="center", arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
     lim = B["power_mw"]["value"]
     ax.axvline(lim, color="black", ls="--", lw=1, label=f"power budget {lim:g} mW")
