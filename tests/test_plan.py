@@ -120,8 +120,10 @@ def test_bundled_models_are_not_shadowed_by_the_cwd(tmp_path, monkeypatch):
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["plan", "--budget", "no-such-budget", "--out", str(tmp_path)]) == 1
     assert main(["plan", "--models", "nope", "--out", str(tmp_path), "--no-build"]) == 1
+    assert main(["plan", "--modes", "lossless,foo", "--out", str(tmp_path), "--no-build"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 2 and "no such profile" in err and "not a bundled model" in err
+    assert err.count("\n") == 3 and "no such profile" in err and "not a bundled model" in err
+    assert "--modes: foo is not one of lossless, near-lossless, events" in err
     with pytest.raises(SystemExit):
         main(["plan", "--frames", "0"])
 
