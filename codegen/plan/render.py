@@ -124,8 +124,11 @@ def render_png(plan: dict, path) -> None:
         x, y = min(p[0] for p in pts), pts[0][1]
         frames = ",".join(str(p[2]) for p in sorted(pts, key=lambda p: p[2]))
         what = f"{model} {mode}" + (f" D={dmax}" if dmax else "") if model != mode else mode
-        ax.annotate(f"{what}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 12 + 14 * i),
+        ax.annotate(f"{what}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 8 + 11 * (i % 5)),
                     textcoords="offset points", ha="center", arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
+    ys = [p[1] for pts in groups.values() for p in pts]
+    if ys:
+        ax.set_ylim(min(ys) / 1.5, max(ys) * 4)     # room above the highest point for its label
     lim = B["power_mw"]["value"]
     ax.axvline(lim, color="black", ls="--", lw=1, label=f"power budget {lim:g} mW")
     need = B["channels"]["value"] * B["sample_rate_hz"]["value"] * 16 / (B["link_mbps"]["value"] * 1e6)
