@@ -66,7 +66,7 @@ plan              codegen plan (budget n1-budget, core cortex-m4, radio ir-uwb-2
                   lossless builds of every bundled model and the baseline at every frame
                   length (codegen.plan.collect FRAMES), the default model near-lossless at D = 1, 2, 4
                   (frames 16, 64) and the event mode, in .cache/plan/builds (not in git; built where
-                  missing, about 45 s each); the event fidelity from bench/results/events/bench.json
+                  missing, 25 s to 1.5 min each, about 15 min in all); the event fidelity from bench/results/events/bench.json
                   -> bench/results/plan/plan.{json,md,png}.
 
 native            bench/native_codec.py: codegen build --target host, then its spikey-codec
@@ -985,7 +985,9 @@ PARTS = [
     Part("frames", "bench/results/frames/frames.{json,md} (docs/results.md: Frame length)", "about 1.5 min",
          part_frames, qemu=True),
     Part("plan", "bench/results/plan/plan.{json,md,png} (docs/results.md: between <!-- results:plan --> markers; "
-         "its builds in .cache/plan/builds: not in git)", "about 6 min from a clean clone, seconds after",
+         "its builds in .cache/plan/builds: not in git)",
+         ("about 15 min from a clean clone (measured on 2 shared cores: the 12 lossless builds 5.2 min, "
+          "the event build 35 s, the 6 near-lossless builds about 1.5 min each), seconds after"),
          part_plan, qemu=True),
     Part("native", "bench/results/native/native.{json,md,png}, docs/results-native.png", "about 30 s", part_native),
     Part("events", "bench/results/events/bench.{json,md,png}, bench/results/build-report/events-cortex-m4/",
