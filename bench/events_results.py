@@ -54,8 +54,8 @@ def section() -> str:
     md = (OUT / "bench.md").read_text().strip()
 
     def fig(k, fmt):
-        f = F[k]
-        return "missing" if f["value"] is None else format(f["value"], fmt) + f" {f['unit']}"
+        f = F.get(k)
+        return "missing" if not f or f["value"] is None else format(f["value"], fmt) + f" {f['unit']}"
 
     lines = [BEGIN, "## Event mode", "",
              f"Measured by `python bench/results.py --only events` (git {rep.get('git', '?')}): "
@@ -69,7 +69,10 @@ def section() -> str:
              f"| instructions/sample with coding | {fig('insns_per_sample', '.1f')} |",
              f"| joint link for 1024 channels | {fig('link_mbps', '.3f')} |",
              f"| radio power | {fig('radio_power_mw', '.2f')} |",
-             f"| compute power | {fig('compute_power_mw', '.1f')} |",
+             f"| compute power (CPU) | {fig('compute_power_mw', '.1f')} |",
+             f"| compute power (datapath, n1-datapath: operation counts x energy per operation) | "
+             f"{fig('datapath_power_mw', '.2f')} |",
+             f"| total power (datapath + radio) | {fig('datapath_total_power_mw', '.2f')} |",
              f"| latency, crossing to its joint frame complete (target <= 1 ms) | {fig('latency_ms', '.3f')} |",
              f"| state per channel | {fig('state_bytes_per_channel', '.0f')} |", "",
              "| budget | verdict |", "| --- | --- |"]

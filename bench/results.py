@@ -64,8 +64,10 @@ frames            bench/frames.py: ratio per file and joint for frame lengths 1.
                   one file (about 1.5 minutes) -> bench/results/frames/frames.{json,md}.
 plan              codegen plan (budget n1-budget, core cortex-m4, radio ir-uwb-28nm): the
                   lossless builds of every bundled model and the baseline at every frame
-                  length (codegen.plan.collect FRAMES) in .cache/plan/builds (not in git; built where missing, about 45 s
-                  each) -> bench/results/plan/plan.{json,md,png}.
+                  length (codegen.plan.collect FRAMES), the default model near-lossless at D = 1, 2, 4
+                  (frames 16, 64) and the event mode, in .cache/plan/builds (not in git; built where
+                  missing, 25 s to 1.5 min each, about 15 min in all); the event fidelity from bench/results/events/bench.json
+                  -> bench/results/plan/plan.{json,md,png}.
 
 native            bench/native_codec.py: codegen build --target host, then its spikey-codec
                   encodes and decodes the 30 validation files one process each (eval.sh),
@@ -429,7 +431,8 @@ def plan_sections() -> str:
         p = plan["profiles"]
         out += [f"Written by `python bench/results.py --only plan`: `codegen plan --budget {p['budget'][:-5]} --core "
                 f"{p['core'][:-5]} --radio {p['radio'][:-5]}` on the lossless builds of every bundled model and the "
-                "baseline at every frame length (bench/results/plan/plan.{json,md,png}: every figure's source).", "",
+                "baseline at every frame length, the default model near-lossless (D = 1, 2, 4) and the event mode "
+                "(bench/results/plan/plan.{json,md,png}: every figure's source).", "",
                 *verdict_lines(plan), "", table_markdown(plan).rstrip(), "", "![plan](../bench/results/plan/plan.png)"]
     else:
         out.append("Not measured yet: `python bench/results.py --only plan`.")
@@ -936,8 +939,10 @@ def part_plan(ctx: Ctx) -> None:
     from codegen.report import profiles
     core, radio, budget = profiles.load_set("cortex-m4", PLAN_RADIO, "n1-budget")
     builds = Path(os.path.relpath(PLAN_BUILDS, REPO))
+    from codegen.plan.fidelity import event_fidelity
     entries = collect(builds, None, FRAMES, ctx.data, log=ctx.log)
-    written = write_plan(Path(os.path.relpath(PLAN_OUT, REPO)), evaluate(entries, core, radio, budget))
+    measured = event_fidelity(Path(os.path.relpath(RESULTS / "events" / "bench.json", REPO)))
+    written = write_plan(Path(os.path.relpath(PLAN_OUT, REPO)), evaluate(entries, core, radio, budget, measured))
     ctx.log(f"plan: wrote {', '.join(map(str, written))}")
 
 
@@ -982,7 +987,9 @@ PARTS = [
     Part("frames", "bench/results/frames/frames.{json,md} (docs/results.md: Frame length)", "about 1.5 min",
          part_frames, qemu=True),
     Part("plan", "bench/results/plan/plan.{json,md,png} (docs/results.md: between <!-- results:plan --> markers; "
-         "its builds in .cache/plan/builds: not in git)", "about 6 min from a clean clone, seconds after",
+         "its builds in .cache/plan/builds: not in git)",
+         ("about 15 min from a clean clone (measured on 2 shared cores: the 12 lossless builds 5.2 min, "
+          "the event build 35 s, the 6 near-lossless builds about 1.5 min each), seconds after"),
          part_plan, qemu=True),
     Part("native", "bench/results/native/native.{json,md,png}, docs/results-native.png", "about 30 s", part_native),
     Part("events", "bench/results/events/bench.{json,md,png}, bench/results/build-report/events-cortex-m4/",

@@ -38,11 +38,14 @@ from .errors import BuildError
 from .hil.events import build_events_elf, run_hil_events, run_hil_per_sample
 from .host.events import HostEvents
 from .measure.cycles import measure_cycles
+from .measure.datapath_events import event_ops, measured_rates
 from .report import events as events_report
 from .report import profiles
 
 FILES = 3
 PROFILE = "n1-asic"
+FIDELITY = ("spike times + SBP (lossy): QEMU == host C == Python reference; detection quality not measured by the "
+            "build (bench/events_results.py: spike F1, SBP r)")
 EVENT_OUTPUTS = ("src", "obj", "hil_events.elf", "instructions.json", "measurements.json", "report.json",
                  "report.md", "report.png")
 
@@ -140,7 +143,7 @@ def build_events(target: str, out_dir=None, data_dir=None, files: int = FILES, l
     info = {"schema": SCHEMA, "status": "done", "mode": "events", "target": target,
             "identity": stream.identity(p, rate).hex(), "sample_rate": rate,
             "params": {k: getattr(p, k) for k in p.__dataclass_fields__}, "mode_params_hex": p.pack().hex(),
-            "taps": [int(v) for v in h], "bounds": bounds, "data": recs.description,
+            "taps": [int(v) for v in h], "bounds": bounds, "fidelity": FIDELITY, "data": recs.description,
             "sources": {n: _sha(t) for n, t in sorted(src.items())}}
     info["host_check"] = host_check(he, p, rate, recs.codes)
     log(f"codegen: host C == Python reference on {len(info['host_check']['cases'])} channels and a joint stream")
@@ -160,6 +163,8 @@ def build_events(target: str, out_dir=None, data_dir=None, files: int = FILES, l
             f"{q['pipe_insns_per_sample']:.1f} instructions/sample for filter + detector + SBP, "
             f"{q['insns_per_sample']:.1f} with coding")
         m = events_report.measurements(q, p, rate, recs.description)
+        rates = measured_rates([pipeline.run(x, h, p) for x in recs.codes], p)
+        m["datapath"] = event_ops(p, h, rates["spikes_per_sample"], rates["sbp_bits_per_bin"], recs.description)
         (out / "measurements.json").write_text(json.dumps(m, indent=2) + "\n")
         rep = events_report.write(out, m, core, rad, bud)
         info["three_way"] = instr["three_way"]

@@ -7,6 +7,7 @@ import pytest
 from codegen.cli import main
 from codegen.plan import collect as plan_collect
 from codegen.plan.evaluate import evaluate
+from codegen.plan.fidelity import event_fidelity
 from codegen.plan.render import render_markdown, write_plan
 from codegen.report import profiles
 from spikey.model.files import BUNDLED
@@ -112,26 +113,41 @@ def test_bundled_models_are_not_shadowed_by_the_cwd(tmp_path, monkeypatch):
     seen = []
     monkeypatch.setattr(plan_collect.codegen_build, "build", lambda target, model, out, **kw: seen.append(
         (target, model, out.name, kw["frame"])))
-    plan_collect.collect(tmp_path / "builds", ["default"], (16,), None, log=lambda s: None)
+    plan_collect.collect(tmp_path / "builds", ["default"], (16,), None, log=lambda s: None, modes=("lossless",))
     assert seen == [("cortex-m4", BUNDLED / "default", "default-lossless-f16", 16)]
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):
     assert main(["plan", "--budget", "no-such-budget", "--out", str(tmp_path)]) == 1
     assert main(["plan", "--models", "nope", "--out", str(tmp_path), "--no-build"]) == 1
+    assert main(["plan", "--modes", "lossless,foo", "--out", str(tmp_path), "--no-build"]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 2 and "no such profile" in err and "not a bundled model" in err
+    assert err.count("\n") == 3 and "no such profile" in err and "not a bundled model" in err
+    assert "--modes: foo is not one of lossless, near-lossless, events" in err
     with pytest.raises(SystemExit):
         main(["plan", "--frames", "0"])
 
 
 def test_the_default_grid_is_every_bundled_model_and_the_baseline(tmp_path, monkeypatch):
+    """Lossless: every model x frame; near-lossless: the default model at D = 1, 2, 4 and frames 16, 64;
+    events at its own frame (16)."""
     seen = []
-    monkeypatch.setattr(plan_collect.codegen_build, "build", lambda target, model, out, **kw: seen.append(out.name))
-    monkeypatch.setattr(plan_collect, "build_baseline", lambda d, data, frame: seen.append(d.name))
+    monkeypatch.setattr(plan_collect.codegen_build, "build", lambda target, model, out, **kw: seen.append(
+        (out.name, kw["frame"], kw.get("max_error", 0))))
+    monkeypatch.setattr(plan_collect, "build_baseline", lambda d, data_dir, frame: seen.append((d.name, frame, 0)))
+    monkeypatch.setattr(plan_collect.build_events, "build_events", lambda target, out, data, log: seen.append(
+        (out.name, target, "events")))
     entries = plan_collect.collect(tmp_path / "builds", None, (8, 16), None, log=lambda s: None)
-    assert seen == ["default-lossless-f8", "default-lossless-f16", "joint-middleout-lossless-f8",
-                    "joint-middleout-lossless-f16", "baseline-lossless-f8", "baseline-lossless-f16"]
+    assert seen == [("default-lossless-f8", 8, 0), ("default-lossless-f16", 16, 0),
+                    ("joint-middleout-lossless-f8", 8, 0), ("joint-middleout-lossless-f16", 16, 0),
+                    ("baseline-lossless-f8", 8, 0), ("baseline-lossless-f16", 16, 0),
+                    ("default-near-d1-f16", 16, 1), ("default-near-d1-f64", 64, 1),
+                    ("default-near-d2-f16", 16, 2), ("default-near-d2-f64", 64, 2),
+                    ("default-near-d4-f16", 16, 4), ("default-near-d4-f64", 64, 4),
+                    ("events-f16", "cortex-m4", "events")]
+    near = [e for e in entries if e["build"]["mode"] == "near-lossless"]
+    assert [(e["build"]["max_error"], e["build"]["frame"]) for e in near] == [(1, 16), (1, 64), (2, 16), (2, 64),
+                                                                              (4, 16), (4, 64)]
     assert [e["name"] for e in entries][:2] == ["baseline-lossless-f8", "baseline-lossless-f16"]   # model, frame order
     assert all(e["missing"] == "not built" for e in entries)      # the stand-in builds wrote nothing
 
@@ -144,3 +160,39 @@ def test_an_unbounded_cpu_figure_is_a_failure_and_plan_json_stays_json(profs, tm
     assert r["fits"]["cpu"] is False and r["fits"]["datapath"] is True
     write_plan(tmp_path, plan)                 # json.dumps(allow_nan=False): no Infinity in plan.json
     assert "unbounded: one core" in (tmp_path / "plan.md").read_text()
+
+
+def test_an_event_build_is_judged_both_ways(profs, tmp_path):
+    """A hand-made event build: 360 bit/s a channel x 1024 = 0.369 Mbit/s (0.737 mW of radio); datapath
+    10 mul16 = 3.875 pJ/sample x 20.0 M/s = 0.0775 mW; latency (datapath) (16 + 1) samples = 0.870 ms:
+    fits as a datapath. As a CPU, 40 insns/sample x 20.0 M/s = 800 MHz on a 100 MHz core: fails one core."""
+    from test_datapath_events import event_measurements
+    d = tmp_path / "builds" / "events-f16"
+    d.mkdir(parents=True)
+    (d / "build.json").write_text(json.dumps({"status": "done", "mode": "events", "target": "cortex-m4",
+                                              "fidelity": "what the build knows"}))
+    (d / "measurements.json").write_text(json.dumps(event_measurements(datapath={"total": {"mul16": 10},
+                                                                                 "how": "test"})))
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"total": {"f1": 0.9919, "sbp_r_median": 0.9683, "files": 30}}))
+    entries = plan_collect.collect(tmp_path / "builds", ["default"], (16,), None, build_missing=False,
+                                   log=lambda s: None, modes=("events",))
+    assert [e["name"] for e in entries] == ["events-f16"]
+    plan = evaluate(entries, *profs, event_fidelity(bench))
+    r = plan["rows"][0]
+    assert r["model"] == "events" and r["frame"] == 16
+    assert r["fidelity"] == f"spike F1 0.99, SBP r 0.97 (median; measured: {bench}, 30 files)"
+    F = r["figures"]
+    assert F["radio_bitrate_mbps"]["value"] == pytest.approx(CH * 360 / 1e6)
+    assert F["power_datapath_mw"]["value"] == pytest.approx(CH * FS * 3.875e-9 + CH * 360e-6 * 2)
+    assert F["compression_ratio"]["value"] == pytest.approx(16 * FS / 360)
+    assert r["verdicts"]["latency (datapath)"]["used"] == pytest.approx(17 / FS * 1000)
+    assert r["verdicts"]["one core"]["factor"] == pytest.approx(CH * FS * 40 / 100e6)
+    assert r["fits"] == {"cpu": False, "datapath": True}
+    assert plan["best"] == {"name": "events-f16", "way": "datapath"}
+    assert evaluate(entries, *profs, event_fidelity(tmp_path / "absent.json"))["rows"][0]["fidelity"] == \
+        "what the build knows"
+    md = render_markdown(plan)
+    assert "| events-f16 | events | 16 | spike F1 0.99" in md
+    assert "- radio_bitrate_mbps (as for events-f16, every events row alike): derived: (channels x channel_bits" in md
+    assert "- compression_ratio (as for events-f16, every events row alike): derived: 16 / bits_per_sample" in md

@@ -1,7 +1,8 @@
 """`codegen plan --budget n1-budget [--core PROFILE] [--radio PROFILE] [--out DIR]`.
 
-Reads the measured builds of every bundled model (and the baseline codec), mode and frame length from OUT/builds/
-(building the missing lossless ones, with progress), re-prices them with the profiles, and
+Reads the measured builds from OUT/builds/: every bundled model (and the baseline codec) and frame
+length losslessly, the default model near-lossless (D = 1, 2, 4) and the event mode (building
+the missing ones, with progress; --modes chooses), re-prices them with the profiles, and
 prints and writes OUT/plan.md, plan.json and plan.png (default OUT: ./build/plan).
 """
 from __future__ import annotations
@@ -15,8 +16,9 @@ from ..data import default_data_dir
 from ..errors import BuildError
 from ..frame import check_frame
 from ..report import profiles
-from .collect import BASELINE, FRAMES, collect
+from .collect import BASELINE, FRAMES, MODES, collect
 from .evaluate import evaluate
+from .fidelity import EVENTS_BENCH, event_fidelity
 from .render import render_markdown, write_plan
 
 
@@ -45,6 +47,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=_frames, default=FRAMES,
                    help=f"frame lengths of the lossless builds (default {','.join(map(str, FRAMES))})")
     p.add_argument("--data", type=Path, default=data, help="recordings the builds measure on (as codegen build)")
+    p.add_argument("--modes", default=",".join(MODES),
+                   help=f"comma-separated modes whose builds the plan makes (default {','.join(MODES)})")
+    p.add_argument("--events-bench", type=Path, default=EVENTS_BENCH,
+                   help=f"the event benchmark's bench.json for the event builds' fidelity (default {EVENTS_BENCH}, "
+                        "where present)")
     p.add_argument("--no-build", action="store_true", help="only read the builds that exist; missing ones stay missing")
 
 
@@ -58,8 +65,13 @@ def run(args) -> int:
     for m in models or []:
         if m not in known:
             raise BuildError(f"--models: {m} is not a bundled model or the baseline ({', '.join(known)})")
-    entries = collect(args.out / "builds", models, args.frames, args.data, build_missing=not args.no_build)
-    plan = evaluate(entries, core, radio, budget)
+    modes = tuple(args.modes.split(","))
+    for m in modes:
+        if m not in MODES:
+            raise BuildError(f"--modes: {m} is not one of {', '.join(MODES)}")
+    entries = collect(args.out / "builds", models, args.frames, args.data, build_missing=not args.no_build,
+                      modes=modes)
+    plan = evaluate(entries, core, radio, budget, event_fidelity(args.events_bench))
     written = write_plan(args.out, plan)
     print(render_markdown(plan), end="")
     print(f"codegen plan: wrote {', '.join(str(p) for p in written)}")

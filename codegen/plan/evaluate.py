@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import math
 
+from ..report import events as events_report
 from ..report.report import SCHEMA as MEASUREMENTS_SCHEMA
 from ..report.report import make_report
+
+REPORTS = {MEASUREMENTS_SCHEMA: make_report, events_report.SCHEMA: events_report.make_report}
 
 WAYS = {
     "cpu": ("power", "latency", "link", "one core", "flash", "RAM"),
@@ -53,26 +56,32 @@ def _finite(v: dict) -> dict:
     return v
 
 
-def fidelity(build: dict) -> str:
+def fidelity(build: dict, measured: dict | None = None) -> str:
     """What a decoded sample is worth: exact for lossless; a lossy mode states its own (build.json
-    "fidelity", e.g. "max error 2 codes"), or the plan says it is missing."""
+    "fidelity", e.g. "max error 2 codes"), or the plan says it is missing. ``measured`` (mode ->
+    text, e.g. the event benchmark's "spike F1 0.99, SBP r 0.97 (source)") comes first."""
     mode = build.get("mode", "lossless")
+    if measured and measured.get(mode):
+        return str(measured[mode])
     if build.get("fidelity"):
         return str(build["fidelity"])
     return "exact (lossless)" if mode == "lossless" else "missing (build.json states no fidelity)"
 
 
-def row(entry: dict, core, radio, budget) -> dict:
+def row(entry: dict, core, radio, budget, measured_fidelity: dict | None = None) -> dict:
     b = entry.get("build") or {}
-    r = {"name": entry["name"], "dir": entry["dir"], "model": b.get("model", "?"), "mode": b.get("mode", "lossless"),
-         "frame": b.get("frame"), "fidelity": fidelity(b), "missing": entry.get("missing")}
+    r = {"name": entry["name"], "dir": entry["dir"], "model": b.get("model", "events" if b.get("mode") == "events"
+                                                                        else "?"),
+         "mode": b.get("mode", "lossless"), "max_error": b.get("max_error") or 0, "frame": b.get("frame"),
+         "fidelity": fidelity(b, measured_fidelity),
+         "missing": entry.get("missing")}
     m = entry.get("measurements")
-    if m is None or m.get("schema") != MEASUREMENTS_SCHEMA:
+    if m is None or m.get("schema") not in REPORTS:
         r["missing"] = r["missing"] or f"measurements schema {m.get('schema')!r}"
         r["verdicts"] = {}
         r["fits"] = {w: None for w in WAYS}
         return r
-    rep = make_report(m, core, radio, budget)
+    rep = REPORTS[m["schema"]](m, core, radio, budget)
     F = rep["figures"]
     if r["frame"] is None:
         r["frame"] = F["frame_samples"]["value"]
@@ -146,8 +155,9 @@ def _changes(r: dict, way: str, budget) -> list[str]:
     return out
 
 
-def evaluate(entries: list, core, radio, budget) -> dict:
-    rows = [row(e, core, radio, budget) for e in entries]
+def evaluate(entries: list, core, radio, budget, measured_fidelity: dict | None = None) -> dict:
+    """``measured_fidelity``: mode -> a measured fidelity text with its source (fidelity())."""
+    rows = [row(e, core, radio, budget, measured_fidelity) for e in entries]
     fits = [{"name": r["name"], "way": w} for r in rows for w in WAYS if r["fits"].get(w)]
     best = None
     if fits:

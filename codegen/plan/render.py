@@ -87,11 +87,14 @@ def render_markdown(plan: dict) -> str:
              "", "## Sources", ""]
     for k, b in B.items():
         lines.append(f"- budget {k}: {b['source']}")
-    first = next((r for r in plan["rows"] if r.get("figures")), None)
-    if first:
+    firsts = {}                     # the first measured row of each mode: its rows share their sources
+    for r in plan["rows"]:
+        if r.get("figures"):
+            firsts.setdefault(r["mode"], r)
+    for mode, first in firsts.items():
         for k, f in first["figures"].items():
             if f.get("source"):
-                lines.append(f"- {k} (as for {first['name']}, every row alike): {f['source']}")
+                lines.append(f"- {k} (as for {first['name']}, every {mode} row alike): {f['source']}")
     return "\n".join(lines) + "\n"
 
 
@@ -103,7 +106,7 @@ def render_png(plan: dict, path) -> None:
     fig, ax = plt.subplots(figsize=(9, 5.5))
     B = plan["budget"]
     marks = {"cpu": "s", "datapath": "o"}
-    groups: dict = {}                          # (model, mode, way) -> [(x, y, frame, fits)]: one label each
+    groups: dict = {}                          # (model, mode, D, way) -> [(x, y, frame)]: one label each
     for way in WAYS:
         for r in plan["rows"]:
             F = r.get("figures")
@@ -116,12 +119,16 @@ def render_png(plan: dict, path) -> None:
             rng = F[f"power_{way}_mw"].get("range")
             if rng and None not in rng:
                 ax.plot(rng, [y, y], color="grey", lw=0.8)
-            groups.setdefault((r["model"], r["mode"], way), []).append((x, y, r["frame"]))
-    for i, ((model, mode, way), pts) in enumerate(sorted(groups.items())):
+            groups.setdefault((r["model"], r["mode"], r.get("max_error") or 0, way), []).append((x, y, r["frame"]))
+    for i, ((model, mode, dmax, way), pts) in enumerate(sorted(groups.items())):
         x, y = min(p[0] for p in pts), pts[0][1]
         frames = ",".join(str(p[2]) for p in sorted(pts, key=lambda p: p[2]))
-        ax.annotate(f"{model} {mode}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 12 + 14 * i),
+        what = f"{model} {mode}" + (f" D={dmax}" if dmax else "") if model != mode else mode
+        ax.annotate(f"{what}, {way}: frames {frames}", (x, y), fontsize=7, xytext=(0, 8 + 11 * (i % 5)),
                     textcoords="offset points", ha="center", arrowprops={"arrowstyle": "-", "color": "grey", "lw": 0.5})
+    ys = [p[1] for pts in groups.values() for p in pts]
+    if ys:
+        ax.set_ylim(min(ys) / 1.5, max(ys) * 4)     # room above the highest point for its label
     lim = B["power_mw"]["value"]
     ax.axvline(lim, color="black", ls="--", lw=1, label=f"power budget {lim:g} mW")
     need = B["channels"]["value"] * B["sample_rate_hz"]["value"] * 16 / (B["link_mbps"]["value"] * 1e6)

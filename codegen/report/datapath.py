@@ -45,6 +45,11 @@ def op_energy_pj(p: Profile, key: str, state_mem: str = "sram_32kb_read64_pj") -
     raise ValueError(f"unknown operation {key!r}")
 
 
+def _count(n) -> str:
+    """An operation count: whole (1,234) or, for a mean over samples (the event coder), 1,234.5."""
+    return f"{n:,}" if float(n).is_integer() else f"{n:,.1f}"
+
+
 def energy_per_sample(counts: dict, p: Profile) -> dict:
     """pJ per channel and sample: point, low, high, and the point by operation class."""
     def total(state_mem, scale):
@@ -75,7 +80,7 @@ def datapath_figures(m: dict, F: dict, _fig, _derive, p: Profile | None = None) 
         ops = sum(dp["total"].values())
         shares = ", ".join(f"{k} {v / e['point']:.0%}" for k, v in sorted(e["by_class"].items(), key=lambda kv: -kv[1]))
         out["datapath_energy_pj"] = _fig(
-            e["point"], "pJ", f"derived: {ops:,} operations per channel and sample ({dp['how']}) priced by {src} "
+            e["point"], "pJ", f"derived: {_count(ops)} operations per channel and sample ({dp['how']}) priced by {src} "
                               f"({p.ref('node_energy_scale')}); by class: {shares}", rng=(e["low"], e["high"]))
     out["datapath_power_mw"] = _derive(
         "mW", "channels x sample_rate_hz x datapath_energy_pj x 1e-9 (+ static_uw / 1000, 0 in n1-datapath)",

@@ -19,6 +19,7 @@ import math
 import sys
 from pathlib import Path
 
+from .datapath import datapath_figures
 from .profiles import Profile
 from .report import (
     _derive,
@@ -46,6 +47,11 @@ ROWS = [("bits_per_s_per_channel", "event payload per channel (per-file streams,
         ("cores_needed", "cores at the maximum clock"),
         ("compute_power_mw", "compute power"),
         ("total_power_mw", "total power"),
+        ("datapath_energy_pj", "datapath energy / channel / sample"),
+        ("datapath_power_mw", "compute power (datapath)"),
+        ("datapath_total_power_mw", "total power (datapath + radio)"),
+        ("datapath_latency_ms", "latency (datapath)"),
+        ("compression_ratio", "compression ratio (16-bit samples / link bits)"),
         ("worst_sample_insns", "largest one-sample pipeline call"),
         ("worst_code_insns", "largest frame coding call"),
         ("finish_insns", "coder flush"),
@@ -149,8 +155,22 @@ def make_report(m: dict, core: Profile, radio: Profile, budget: Profile) -> dict
         "B", "static_ram_bytes + stack_bytes + channels x state_bytes_per_channel", lambda r, s, c, st: r + s + c * st,
         ("static_ram_bytes", F["static_ram_bytes"]), ("stack_bytes", F["stack_bytes"]), ("channels", ch),
         ("state_bytes_per_channel", F["state_bytes_per_channel"]))
+    F["frame_ms"] = _derive("ms", "frame_samples / sample_rate_hz x 1000", lambda n, f: n / f * 1e3,
+                            ("frame_samples", F["frame_samples"]), ("sample_rate_hz", fs))
+    F["coder_lag_ms"] = _fig(0.0, "ms", "event coder: a frame is coded and flushed when its last sample is filtered "
+                                        "(no symbols held back)")
+    F["bits_per_sample"] = _derive("bit", "link_mbps x 1e6 / (channels x sample_rate_hz)",
+                                   lambda b, c, f: b * 1e6 / (c * f), ("link_mbps", F["link_mbps"]), ("channels", ch),
+                                   ("sample_rate_hz", fs))
+    F["compression_ratio"] = _derive("x", "16 / bits_per_sample (the PCM16 WAV's bits per sample)",
+                                     lambda b: 16 / b, ("bits_per_sample", F["bits_per_sample"]))
+    F.update(datapath_figures(m, F, _fig, _derive))
     limits = {k: _profile(budget, k) for k in ("power_mw", "latency_ms", "link_mbps")}
     verdicts = [
+        _verdict("power (datapath)", F["datapath_total_power_mw"], limits["power_mw"],
+                 "datapath compute + radio power"),
+        _verdict("latency (datapath)", F["datapath_latency_ms"], limits["latency_ms"],
+                 "crossing to its frame complete, datapath"),
         _verdict("link", F["link_mbps"], limits["link_mbps"], "joint event stream of all channels"),
         _verdict("latency", F["latency_ms"], limits["latency_ms"], "crossing to its joint frame complete"),
         _verdict("power", F["total_power_mw"], limits["power_mw"], "compute + radio power"),
