@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -37,10 +38,19 @@ def installed(tmp_path_factory):
     return wheel, site
 
 
+def _isolated(site: Path) -> tuple[list, str]:
+    """A Python that sees the installed wheel and this environment's dependencies, but no
+    .pth file: ``-S`` skips them, so an editable install of the checkout (whose finder would
+    supply any module the wheel lacks) is out of sight. Returns (argv prefix, PYTHONPATH)."""
+    libs = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    return [sys.executable, "-S"], os.pathsep.join([str(site), *libs])
+
+
 def _cli(site: Path, cwd: Path, module: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(site), SPIKEY_CACHE=str(cwd.parent / "cache"))
+    python, path = _isolated(site)
+    env = dict(os.environ, PYTHONPATH=path, SPIKEY_CACHE=str(cwd.parent / "cache"))
     code = NO_TORCH + f"from {module} import main; sys.exit(main({list(args)!r}))"
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd, env=env,
+    return subprocess.run([*python, "-c", code], capture_output=True, text=True, cwd=cwd, env=env,
                           timeout=timeout)
 
 
@@ -73,8 +83,9 @@ def test_the_installed_codec_round_trips_anywhere_without_torch(installed, tmp_p
         assert r.returncode == 0, r.stderr
     assert (work / "a.wav").read_bytes() == (work / "rec" / "ch000.wav").read_bytes()
     assert (work / "out" / "ch001.wav").read_bytes() == (work / "rec" / "ch001.wav").read_bytes()
-    probe = subprocess.run([sys.executable, "-c", "import spikey.firmware as f; print(f.root())"], capture_output=True,
-                           text=True, cwd=work, env=dict(os.environ, PYTHONPATH=str(site)))
+    python, path = _isolated(site)
+    probe = subprocess.run([*python, "-c", "import spikey.firmware as f; print(f.root())"], capture_output=True,
+                           text=True, cwd=work, env=dict(os.environ, PYTHONPATH=path))
     assert probe.stdout.strip() == str(site / "spikey" / "_firmware")
 
 

@@ -209,3 +209,13 @@ def test_the_runtime_never_includes_generated_code():
     bad = [f"{p.relative_to(REPO)}: {m.group(1)}" for d in ("src", "include")
            for p in sorted((REPO / "firmware" / d).glob("*.[ch]")) for m in generated.finditer(p.read_text())]
     assert not bad, bad
+
+
+def test_every_package_is_in_the_wheel():
+    """pyproject.toml lists the packages by name: a new subpackage not listed there would be
+    missing from the wheel (an editable install hides that)."""
+    import tomllib
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO).parts) for top in ("spikey", "codegen", "spikey_train")
+             for p in (REPO / top).rglob("__init__.py")}
+    assert found <= listed, f"not in pyproject.toml's packages: {sorted(found - listed)}"
