@@ -4,7 +4,7 @@
 
 Writes into OUT (default ./build/events-<target>/):
 
-    src/               spk_events.{h,c} (generated) + the runtime's event and range coder
+    src/               spk_events.{h,c} (generated; built with the runtime's event and range coder)
     build.json         mode "events", the parameters, the filter's proofs, the checks
     hil_events.elf     cortex-m4 only: the pipeline + coder + firmware/hil/hil_events.c
     instructions.json  cortex-m4 only: QEMU == host C == Python reference (per file and joint),

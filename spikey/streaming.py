@@ -22,7 +22,7 @@ from .errors import CodecError
 from .learned import LearnedCodec, host_codec
 from .model.host import encode_capacity
 from .recordings import RecordingError, canonical_prefix, from_codes, off_grid, to_codes
-from .recordings.wav import scan_wav
+from .recordings.wav import open_input, scan_wav
 
 CHUNK = 1 << 20                  # samples read, coded and written at a time
 STREAMING_CODERS = ("range", "rice_scaled")
@@ -32,17 +32,6 @@ SPK_ERR_OVERFLOW = 1
 def can_stream(codec, resync: int) -> bool:
     return (resync == 0 and isinstance(codec, LearnedCodec) and codec.coder.name in STREAMING_CODERS
             and not codec.max_error)
-
-
-def _open(path):
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise RecordingError(f"no such file: {path}") from None
-    except IsADirectoryError:
-        raise RecordingError(f"is a directory: {path}") from None
-    except OSError as e:
-        raise RecordingError(f"cannot read {path}: {e.strerror}") from None
 
 
 class _Wav:
@@ -93,7 +82,7 @@ def _stream(codec_id: int, model_id: bytes, channel: container.Channel) -> conta
 def encode_file(src, dst, codec, write) -> None:
     """``spikey encode SRC DST`` in bounded memory; ``write(path, parts)`` writes the parts
     atomically (spikey.codec.write_atomic)."""
-    with _open(src) as f:
+    with open_input(src) as f:
         wav = _Wav(f)
         canonical = limits.canonical_rate(wav.rate) and not wav.suffix and wav.prefix == canonical_prefix(wav.rate, wav.n)
         limits.check_channel_fields(wav.n, wav.rate, canonical, prefix="")

@@ -1,8 +1,8 @@
 """The event mode's C: spk_events.{h,c} from the event parameters and the int16 taps
-(templates events.h.j2, events.c.j2), with the runtime sources it needs (the range coder
-and the event coder of firmware/src). Same parameters, same bytes.
+(templates events.h.j2, events.c.j2); ``compile_sources`` adds the runtime sources it is
+built with (the range coder and the event coder of firmware/src). Same parameters, same bytes.
 
-    src = generate_events(params, rate)      # file name -> text
+    src = generate_events(params, rate)      # file name -> text: the generated files only
 """
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def generate_events(p: EventParams, rate: int) -> dict:
            "rate": rate, "lag": p.lag, "pairs": pairs, "pair_steps": list(range(0, pairs - 1, 2)),
            "odd_pair": pairs % 2 == 1, "taps_rows": rows, "m0": pipeline.m0(p),
            "max_sbp": p.frame // p.bin_samples + 1, "identity": stream.identity(p, rate).hex(), **b}
-    files = {"spk_events.h": render("events.h.j2", **ctx), "spk_events.c": render("events.c.j2", **ctx)}
-    for src in firmware.sources(RUNTIME):
-        files[src.name] = src.read_text()
-    return files
+    return {"spk_events.h": render("events.h.j2", **ctx), "spk_events.c": render("events.c.j2", **ctx)}
+
+
+def compile_sources(p: EventParams, rate: int) -> dict:
+    """What a build of the event mode compiles: the generated files and the runtime's."""
+    return {**generate_events(p, rate), **{src.name: src.read_text() for src in firmware.sources(RUNTIME)}}

@@ -14,7 +14,7 @@ import numpy as np
 
 from spikey.events.params import EventParams
 
-from ..emit.events import generate_events
+from ..emit.events import compile_sources
 from ..errors import BuildError
 from ..target.elf import ElfBuild, build_elf
 from .qemu import QemuResult, records, run_qemu
@@ -38,7 +38,7 @@ class EventsRun:
 
 def build_events_elf(params: EventParams, rate: int, build_dir, target: str = "cortex-m4") -> ElfBuild:
     return build_elf(target, build_dir, hil="events", frame=params.frame, name="hil_events",
-                     defines=(f"SPK_HIL_MAX_CHANNELS={MAX_CHANNELS}u",), generated=generate_events(params, rate))
+                     defines=(f"SPK_HIL_MAX_CHANNELS={MAX_CHANNELS}u",), generated=compile_sources(params, rate))
 
 
 def write_input(path, channels: list, joint: bool) -> None:

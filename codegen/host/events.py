@@ -12,7 +12,7 @@ import numpy as np
 from spikey import firmware, native
 from spikey.events.params import EventParams
 
-from ..emit.events import generate_events
+from ..emit.events import compile_sources
 
 CFLAGS = (*native.DEFAULT_CFLAGS, "-Wconversion", "-Wno-sign-conversion")
 GLUE = "spk_host_events.h"
@@ -21,7 +21,7 @@ GLUE = "spk_host_events.h"
 class HostEvents:
     def __init__(self, params: EventParams, rate: int, sanitize: bool = False):
         self.params = params
-        files = generate_events(params, rate)
+        files = compile_sources(params, rate)
         files.update({p.name: p.read_text() for p in firmware.sources("host.events")})
         self.module = native.build(files, native.cdef_of(firmware.path(f"host/{GLUE}")), GLUE,
                                    include_dirs=firmware.include_dirs("host"), cflags=CFLAGS, sanitize=sanitize)

@@ -137,14 +137,22 @@ def parse_wav(data: bytes) -> Recording:
     return Recording(rate, samples, bytes(data[:start]), bytes(data[end:]))
 
 
-def read_wav(path) -> Recording:
+def open_input(path):
+    """``path`` opened for reading bytes; RecordingError (one line) if it cannot be."""
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        return open(path, "rb")
     except FileNotFoundError:
         raise RecordingError(f"no such file: {path}") from None
     except IsADirectoryError:
         raise RecordingError(f"is a directory: {path}") from None
     except OSError as e:
         raise RecordingError(f"cannot read {path}: {e.strerror}") from None
+
+
+def read_wav(path) -> Recording:
+    with open_input(path) as f:
+        try:
+            data = f.read()
+        except OSError as e:
+            raise RecordingError(f"cannot read {path}: {e.strerror}") from None
     return parse_wav(data)
